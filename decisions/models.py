@@ -1,0 +1,1 @@
+"""Decisions on transactions: rules -> ML -> LLM -> human review (see issue: decision engine)."""

@@ -1,0 +1,59 @@
+"""The Celery app: three queues, routing by job kind, and reliability settings chosen on purpose."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_ready
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledger_site.settings")
+
+app = Celery("ledger_site")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+HOUR = 3600
+app.conf.update(
+    task_queues=(Queue("high"), Queue("default"), Queue("low")),
+    task_default_queue="default",
+    # Imports land first (a user is watching the progress bar); training and rule mining may wait.
+    task_routes={
+        "jobs.ingest": {"queue": "high"},
+        "jobs.classify": {"queue": "default"},
+        "jobs.post_propose": {"queue": "default"},
+        "jobs.reconcile": {"queue": "default"},
+        "jobs.train": {"queue": "low"},
+        "jobs.promote_rules": {"queue": "low"},
+        "jobs.sweep_orphans": {"queue": "high"},
+    },
+    # Ack only after the task has run, and put the message back if the worker process dies mid-task:
+    # together with the Job claim (queued -> started, one winner) a crash never loses work or doubles it.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    # Take one message at a time: a long import must not sit on messages another worker could run.
+    worker_prefetch_multiplier=1,
+    # An import of a million rows takes well under a minute; these bounds catch a task that hangs.
+    # Redis' visibility timeout (settings.py) stays above the hard limit so a running task is never redelivered.
+    task_soft_time_limit=HOUR - 300,
+    task_time_limit=HOUR,
+    task_track_started=True,
+    broker_connection_retry_on_startup=True,
+    result_expires=7 * 24 * HOUR,
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "sweep-orphaned-jobs": {
+            "task": "jobs.sweep_orphans",
+            "schedule": float(os.environ.get("LEDGER_SWEEP_SECONDS", "60")),
+        },
+    },
+)
+app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def sweep_orphans_on_start(**_: Any) -> None:
+    """A worker that starts after a crash picks up the jobs the dead worker left behind."""
+    from jobs.services import job_sweep_orphans
+
+    job_sweep_orphans()

@@ -1,0 +1,1 @@
+"""Versioned ML classifiers per company (see issue: ML classifier)."""

@@ -1,0 +1,1 @@
+"""Vendor rules: conditions on bank lines that decide their account (see issue: rules engine)."""

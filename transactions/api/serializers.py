@@ -1,0 +1,48 @@
+import json
+
+from rest_framework import serializers
+
+from jobs.api.serializers import JobSerializer
+from transactions.models import ImportBatch
+
+
+class ImportSubmitSerializer(serializers.Serializer):
+    """Input of POST /api/imports/: one bank file for one bank account."""
+
+    company = serializers.CharField(help_text="Company id or slug.")
+    bank_account = serializers.CharField(help_text="Code of the bank account in the company's chart, e.g. 1000.")
+    file = serializers.FileField()
+    labeled = serializers.BooleanField(default=False, help_text="The file has an `account` column (history).")
+    date_format = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="strptime format when the dates are ambiguous."
+    )
+    layout = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="An explicit layout as JSON (see the preview)."
+    )
+
+    def validate_layout(self, value: str) -> dict | None:
+        if not value:
+            return None
+        try:
+            layout = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise serializers.ValidationError(f"Not valid JSON: {error.msg} at position {error.pos}.") from None
+        if not isinstance(layout, dict):
+            raise serializers.ValidationError("Expected a JSON object.")
+        return layout
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    import_id = serializers.UUIDField(source="id", read_only=True)
+    company = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    bank_account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    job = JobSerializer(read_only=True)
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "import_id", "company", "bank_account", "original_filename", "size_bytes", "sha256", "labeled",
+            "status", "rows_done", "imported_count", "duplicate_count", "rejected_count", "created_at",
+            "finished_at", "job",
+        ]
+        read_only_fields = fields

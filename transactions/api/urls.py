@@ -1,0 +1,10 @@
+from django.urls import path
+
+from transactions.api.views import ImportDetailApi, ImportSubmitApi
+
+urlpatterns = [
+    path("imports/", ImportSubmitApi.as_view(), name="api-import-submit"),
+    path("imports/<uuid:import_id>", ImportDetailApi.as_view(), name="api-import-detail"),
+    # The original design's endpoint name, kept for existing clients.
+    path("ingest/csv", ImportSubmitApi.as_view(), name="api-ingest-csv"),
+]

@@ -1,0 +1,54 @@
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from transactions.api.serializers import ImportBatchSerializer, ImportSubmitSerializer
+from transactions.selectors import company_get_for_user, import_batch_get_for_user
+from transactions.services.imports import bank_account_for, import_batch_submit
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Repeat a request safely: the same key and body within 24 h return the same job.",
+)
+
+
+class ImportSubmitApi(APIView):
+    """Upload one bank file; the ingest job runs on a worker. 202 with the import and its job."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSubmitSerializer},
+        responses={202: ImportBatchSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Upload a bank file (CSV or OFX) for ingestion",
+    )
+    def post(self, request: Request) -> Response:
+        form = ImportSubmitSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        company = company_get_for_user(user=request.user, reference=data["company"])
+        batch = import_batch_submit(
+            company=company,
+            bank_account=bank_account_for(company=company, code=data["bank_account"]),
+            upload=data["file"],
+            filename=data["file"].name,
+            user=request.user,
+            labeled=data["labeled"],
+            layout_override=data["layout"],
+            date_format=data["date_format"],
+            idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+        )
+        return Response(ImportBatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(responses=ImportBatchSerializer, summary="One import with its counts and job")
+    def get(self, request: Request, import_id: UUID) -> Response:
+        batch = import_batch_get_for_user(user=request.user, import_id=import_id)
+        return Response(ImportBatchSerializer(batch).data)

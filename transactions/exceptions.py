@@ -1,0 +1,17 @@
+from ledger_site.exceptions import DomainError
+
+
+class ImportRejected(DomainError):
+    """The uploaded file as a whole cannot be imported (not a bank statement, unreadable, ambiguous)."""
+
+    code = "import_rejected"
+
+
+class AmbiguousDateFormat(DomainError):
+    code = "ambiguous_date_format"
+    http_status = 422
+
+
+class UploadTooLarge(DomainError):
+    code = "upload_too_large"
+    http_status = 413

@@ -1,0 +1,244 @@
+"""Tenants, their chart of accounts, and the bank transactions imported into it.
+
+Every company keeps its own chart of accounts; a bank account is simply an Account flagged `is_bank`.
+Amounts are signed from the company's point of view: money in is positive, money out is negative.
+"""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+_PROBABILITY = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+
+
+class CompanyQuerySet(models.QuerySet["Company"]):
+    def for_user(self, user: object) -> "CompanyQuerySet":
+        """Companies the user may see: all for a superuser, otherwise those with a membership."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self.all()
+        return self.filter(memberships__user=user).distinct()
+
+
+class Company(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    # Per-company overrides of the decision thresholds; empty means "use the installation's setting".
+    ml_confidence_threshold = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, validators=_PROBABILITY
+    )
+    ml_review_threshold = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, validators=_PROBABILITY
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def confidence_threshold(self) -> Decimal:
+        if self.ml_confidence_threshold is not None:
+            return self.ml_confidence_threshold
+        return settings.ML_CONFIDENCE_THRESHOLD
+
+    @property
+    def review_threshold(self) -> Decimal:
+        if self.ml_review_threshold is not None:
+            return self.ml_review_threshold
+        return settings.ML_REVIEW_THRESHOLD
+
+
+class Role(models.TextChoices):
+    ACCOUNTANT = "accountant", "Accountant"
+    REVIEWER = "reviewer", "Reviewer"
+    ADMIN = "admin", "Admin"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ACCOUNTANT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "company"], name="membership_one_per_user_company")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.role})"
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    INCOME = "income", "Income"
+    EXPENSE = "expense", "Expense"
+
+
+class Account(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="accounts")
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=20, choices=AccountType.choices)
+    is_bank = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company", "code"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="account_code_unique_per_company")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def _upload_path(batch: "ImportBatch", filename: str) -> str:
+    # Generated names only: the user's file name is kept in `original_filename`, never used on disk.
+    return f"imports/{batch.company_id}/{batch.id}.upload"
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "Awaiting confirmation"
+    QUEUED = "queued", "Queued"
+    IMPORTING = "importing", "Importing"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportBatch(models.Model):
+    """One uploaded bank file: stored under a generated name, parsed in chunks by the ingest job.
+
+    `rows_done` is the checkpoint: the number of data rows whose chunk has committed. A job that is
+    re-run after a crash skips them, so a file is never imported twice or with a gap.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="import_batches")
+    bank_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="import_batches")
+    job = models.OneToOneField(
+        "jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_batch"
+    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    original_filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to=_upload_path, max_length=255)
+    size_bytes = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    layout = models.JSONField(default=dict)
+    labeled = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
+    rows_done = models.PositiveIntegerField(default=0)
+    imported_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["company", "-created_at"], name="import_company_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.company})"
+
+
+class TransactionStatus(models.TextChoices):
+    UNCATEGORIZED = "uncategorized", "Uncategorized"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+    CATEGORIZED = "categorized", "Categorized"
+    POSTED = "posted", "Posted"
+
+
+class Transaction(models.Model):
+    """A bank-statement line. `fingerprint` + `occurrence` de-duplicate re-uploads and overlapping statements.
+
+    fingerprint = hash(bank account, date, amount, normalized description); occurrence = how many rows with
+    that fingerprint came before it in the same file, plus one. So two identical coffees on one day are
+    both kept, while the same statement uploaded again inserts nothing. Where the bank gives its own id
+    (OFX FITID, a reference column) that id decides instead.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="transactions")
+    bank_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="bank_transactions")
+    import_batch = models.ForeignKey(
+        ImportBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="transactions"
+    )
+    line = models.PositiveIntegerField(null=True, blank=True)
+    date = models.DateField()
+    description = models.CharField(max_length=500)
+    counterparty = models.CharField(max_length=255, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, blank=True)
+    balance = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    fingerprint = models.UUIDField()
+    occurrence = models.PositiveIntegerField(default=1)
+    status = models.CharField(
+        max_length=20, choices=TransactionStatus.choices, default=TransactionStatus.UNCATEGORIZED
+    )
+    # The category (an account of the company's chart) once decided, or as given by a labeled import.
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="categorized_transactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_account", "fingerprint", "occurrence"],
+                condition=models.Q(external_id=""),
+                name="transaction_unique_fingerprint",
+            ),
+            models.UniqueConstraint(
+                fields=["bank_account", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="transaction_unique_bank_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "-date", "-id"], name="txn_company_recent"),
+            models.Index(fields=["company", "status", "-date"], name="txn_company_status"),
+            models.Index(fields=["import_batch", "line"], name="txn_batch_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.description} {self.amount}"
+
+
+class ImportDuplicate(models.Model):
+    """A row of an upload that was already in the books: counted and listed, never silently dropped."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="duplicates")
+    line = models.PositiveIntegerField()
+    date = models.DateField()
+    description = models.CharField(max_length=500)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    fingerprint = models.UUIDField()
+    occurrence = models.PositiveIntegerField()
+    external_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["line"]
+        indexes = [models.Index(fields=["batch", "fingerprint"], name="dup_batch_fingerprint")]
+
+
+class ImportRowError(models.Model):
+    """A rejected row: its physical line in the file, the column, and what was expected."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.PositiveIntegerField()
+    column = models.CharField(max_length=100)
+    message = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["line"]

@@ -1,0 +1,39 @@
+"""Reads scoped to the companies a user belongs to: the one place tenancy is decided for queries."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from transactions.models import Company, ImportBatch, Membership, Role
+
+ROLE_RANK = {Role.ACCOUNTANT: 1, Role.REVIEWER: 2, Role.ADMIN: 3}
+
+
+def company_get_for_user(*, user: Any, reference: str | int) -> Company:
+    """The company by id or slug, if the user belongs to it; 404 otherwise (never reveal that it exists)."""
+    companies = Company.objects.for_user(user)
+    text = str(reference)
+    company = companies.filter(pk=int(text)).first() if text.isdigit() else companies.filter(slug=text).first()
+    if company is None:
+        raise Http404("No such company.")
+    return company
+
+
+def user_has_role(*, user: Any, company: Company, role: str) -> bool:
+    """True if the user's role in the company is `role` or higher (superusers may do everything)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    membership = Membership.objects.filter(user=user, company=company).first()
+    return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
+
+
+def import_batch_get_for_user(*, user: Any, import_id: object) -> ImportBatch:
+    batch = (
+        ImportBatch.objects.filter(company__in=Company.objects.for_user(user), id=import_id)
+        .select_related("company", "bank_account", "job")
+        .first()
+    )
+    if batch is None:
+        raise Http404("No such import.")
+    return batch

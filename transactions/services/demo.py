@@ -1,0 +1,25 @@
+"""The demo's categorized history goes in through the same import pipeline as a user's file."""
+from __future__ import annotations
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from jobs.services import job_run
+from transactions.models import Account, Company, ImportBatch
+from transactions.services.imports import file_sha256, import_batch_submit
+
+
+def demo_history_import(*, company: Company, content: bytes) -> str:
+    """Import a labeled demo file in-process; a file already imported (same sha256) is skipped."""
+    sha256 = file_sha256(io.BytesIO(content))
+    if ImportBatch.objects.filter(company=company, sha256=sha256).exists():
+        return "history already imported"
+    bank_account = Account.objects.get(company=company, is_bank=True, code="1000")
+    batch = import_batch_submit(
+        company=company, bank_account=bank_account, upload=SimpleUploadedFile("demo-history.csv", content),
+        filename="demo-history.csv", user=None, labeled=True, enqueue=False,
+    )
+    job_run(job_id=batch.job_id, worker="seed_demo")
+    batch.refresh_from_db()
+    return f"{batch.imported_count} transactions imported, {batch.rejected_count} rejected"

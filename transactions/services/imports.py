@@ -1,0 +1,193 @@
+"""Accepting a bank file: store it under a generated name, detect its layout, and start the ingest job.
+
+Two doors use these functions: the API and the CLI submit in one step (`import_batch_submit`); the upload
+page stores and previews first (`import_batch_upload`), then starts the job once the user confirms the
+layout (`import_batch_confirm`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import replace
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+
+from jobs.models import JobKind
+from jobs.services import job_create
+from transactions.exceptions import AmbiguousDateFormat, ImportRejected, UploadTooLarge
+from transactions.models import Account, Company, ImportBatch, ImportStatus
+from transactions.parsing import FileRejected, Layout, detect_layout
+
+HASH_BLOCK = 1024 * 1024
+
+
+def file_sha256(handle: IO[bytes]) -> str:
+    """sha256 of a file, read in blocks; leaves the handle at the start."""
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while block := handle.read(HASH_BLOCK):
+        digest.update(block)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def bank_account_for(*, company: Company, code: str) -> Account:
+    """The company's bank account with this code; a precise error otherwise."""
+    account = Account.objects.filter(company=company, code=code).first()
+    if account is None:
+        raise ImportRejected(f"{company.name} has no account with code {code!r}.", code="unknown_bank_account")
+    if not account.is_bank:
+        raise ImportRejected(f"Account {account} is not a bank account.", code="not_a_bank_account")
+    return account
+
+
+def import_batch_submit(
+    *,
+    company: Company,
+    bank_account: Account,
+    upload: IO[bytes],
+    filename: str,
+    user: Any,
+    labeled: bool = False,
+    layout_override: dict[str, Any] | None = None,
+    date_format: str = "",
+    idempotency_key: str = "",
+    enqueue: bool = True,
+) -> ImportBatch:
+    """Store, detect and queue a file in one step (API, CLI). A repeated Idempotency-Key returns the first batch.
+
+    With `enqueue=False` no message is sent: the caller runs the job in-process (`job_run`).
+    """
+    sha256 = file_sha256(upload)
+    request_hash = _request_hash(
+        sha256=sha256, bank_account=bank_account, labeled=labeled, layout=layout_override, date_format=date_format
+    )
+    batch_id = uuid.uuid4()
+    with transaction.atomic():
+        job, created = job_create(
+            company=company,
+            kind=JobKind.INGEST,
+            created_by=user,
+            params={"import_id": str(batch_id)},
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            enqueue=enqueue,
+        )
+        if not created:
+            return ImportBatch.objects.get(job=job)
+        batch = _store(
+            batch_id=batch_id, company=company, bank_account=bank_account, upload=upload,
+            filename=filename, user=user, labeled=labeled, sha256=sha256,
+        )
+        try:
+            batch.layout = _choose_layout(batch=batch, layout_override=layout_override, date_format=date_format).to_dict()
+            batch.job = job
+            batch.status = ImportStatus.QUEUED
+            batch.save(update_fields=["layout", "job", "status"])
+        except BaseException:
+            batch.file.delete(save=False)
+            raise
+    return batch
+
+
+def import_batch_upload(
+    *, company: Company, bank_account: Account, upload: IO[bytes], filename: str, user: Any, labeled: bool = False
+) -> ImportBatch:
+    """Store the file and detect its layout; the batch waits in PREVIEW until the user confirms."""
+    batch = _store(
+        batch_id=uuid.uuid4(), company=company, bank_account=bank_account, upload=upload,
+        filename=filename, user=user, labeled=labeled, sha256=file_sha256(upload),
+    )
+    try:
+        with batch.file.open("rb") as handle:
+            batch.layout = detect_layout(handle, filename=filename).to_dict()
+    except FileRejected as error:
+        batch.file.delete(save=False)
+        batch.delete()
+        raise ImportRejected(f"{filename}: {error.message}", code=error.code) from error
+    batch.save(update_fields=["layout"])
+    return batch
+
+
+def import_batch_confirm(
+    *, batch: ImportBatch, user: Any, layout_override: dict[str, Any] | None = None, date_format: str = ""
+) -> ImportBatch:
+    """Start the ingest job for a previewed batch, with the layout as the user confirmed it. Idempotent."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(id=batch.id)
+        if batch.status != ImportStatus.PREVIEW:
+            return batch  # already confirmed (a double click, a resubmitted form)
+        batch.layout = _choose_layout(batch=batch, layout_override=layout_override, date_format=date_format).to_dict()
+        batch.job, _ = job_create(
+            company=batch.company, kind=JobKind.INGEST, created_by=user, params={"import_id": str(batch.id)}
+        )
+        batch.status = ImportStatus.QUEUED
+        batch.save(update_fields=["layout", "job", "status"])
+    return batch
+
+
+def _store(
+    *, batch_id: uuid.UUID, company: Company, bank_account: Account, upload: IO[bytes], filename: str,
+    user: Any, labeled: bool, sha256: str,
+) -> ImportBatch:
+    if bank_account.company_id != company.id:
+        raise ImportRejected("The bank account belongs to another company.", code="unknown_bank_account")
+    upload.seek(0, 2)
+    size = upload.tell()
+    upload.seek(0)
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if size > limit:
+        raise UploadTooLarge(f"{filename} is {size / 1048576:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB.")
+    batch = ImportBatch(
+        id=batch_id,
+        company=company,
+        bank_account=bank_account,
+        uploaded_by=user if getattr(user, "pk", None) else None,
+        original_filename=filename[:255],
+        size_bytes=size,
+        sha256=sha256,
+        labeled=labeled,
+    )
+    batch.file.save("upload", File(upload), save=False)
+    try:
+        batch.save(force_insert=True)
+    except BaseException:
+        batch.file.delete(save=False)
+        raise
+    return batch
+
+
+def _choose_layout(*, batch: ImportBatch, layout_override: dict[str, Any] | None, date_format: str) -> Layout:
+    """The explicit layout if given, else the detected one; an ambiguous date format must be decided."""
+    try:
+        if layout_override:
+            layout = Layout.from_dict(layout_override)
+        elif batch.layout:
+            layout = Layout.from_dict(batch.layout)
+        else:
+            with batch.file.open("rb") as handle:
+                layout = detect_layout(handle, filename=batch.original_filename)
+    except FileRejected as error:
+        raise ImportRejected(f"{batch.original_filename}: {error.message}", code=error.code) from error
+    except ValueError as error:
+        raise ImportRejected(f"The layout is not valid: {error}", code="invalid_layout") from error
+    if date_format:
+        if layout.mapping is None:
+            raise ImportRejected("date_format applies to CSV files only.", code="invalid_layout")
+        layout = replace(layout, mapping=replace(layout.mapping, date_format=date_format), date_format_candidates=(date_format,))
+    elif layout.is_ambiguous:
+        raise AmbiguousDateFormat(
+            f"{batch.original_filename}: the dates could be read in more than one way "
+            f"({', '.join(layout.date_format_candidates)}); choose one with date_format.",
+            extra={"date_format_candidates": list(layout.date_format_candidates)},
+        )
+    return layout
+
+
+def _request_hash(**parts: Any) -> str:
+    parts["bank_account"] = parts["bank_account"].pk
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,0 +1,48 @@
+"""seed_demo creates the demo installation once; running it again changes nothing."""
+from __future__ import annotations
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from jobs.models import Job
+from transactions.models import Account, Company, ImportBatch, Membership, Transaction
+
+REPORT_ACCOUNTS = {"6100", "6200", "6300", "6400", "6500", "6600", "7000", "8000"}
+
+
+def snapshot() -> tuple[int, ...]:
+    return tuple(
+        model.objects.count()
+        for model in (Company, Account, Membership, get_user_model(), ImportBatch, Transaction, Job)
+    )
+
+
+def test_seed_demo_without_transactions_creates_companies_charts_and_users(db):
+    out = io.StringIO()
+
+    call_command("seed_demo", "--transactions", "0", stdout=out)
+
+    assert set(Company.objects.values_list("slug", flat=True)) == {
+        "hamilton-coffee", "cincy-web-builders", "liberty-childcare", "contreras-re", "midwest-accounting",
+    }
+    for company in Company.objects.all():
+        codes = set(company.accounts.values_list("code", flat=True))
+        assert REPORT_ACCOUNTS <= codes
+        assert company.accounts.get(code="1000").is_bank
+        assert set(company.memberships.values_list("role", flat=True)) == {"accountant", "reviewer", "admin"}
+    assert not Transaction.objects.exists()
+    assert "hamilton-coffee-reviewer" in out.getvalue()
+    assert "ledger-demo-reviewer" in out.getvalue()
+
+
+def test_seed_demo_twice_changes_nothing(db):
+    call_command("seed_demo", "--transactions", "40", "--seed", "7", stdout=io.StringIO())
+    first = snapshot()
+
+    call_command("seed_demo", "--transactions", "40", "--seed", "7", stdout=io.StringIO())
+
+    assert snapshot() == first
+    assert Transaction.objects.count() == 5 * 40
+    assert not Transaction.objects.filter(account__isnull=True).exists()
