@@ -161,31 +161,39 @@ def _store(
     return batch
 
 
-def _choose_layout(*, batch: ImportBatch, layout_override: dict[str, Any] | None, date_format: str) -> Layout:
+def layout_resolve(
+    *, handle: IO[bytes], filename: str, layout_override: dict[str, Any] | None = None, date_format: str = ""
+) -> Layout:
     """The explicit layout if given, else the detected one; an ambiguous date format must be decided."""
     try:
-        if layout_override:
-            layout = Layout.from_dict(layout_override)
-        elif batch.layout:
-            layout = Layout.from_dict(batch.layout)
-        else:
-            with batch.file.open("rb") as handle:
-                layout = detect_layout(handle, filename=batch.original_filename)
+        layout = Layout.from_dict(layout_override) if layout_override else detect_layout(handle, filename=filename)
     except FileRejected as error:
-        raise ImportRejected(f"{batch.original_filename}: {error.message}", code=error.code) from error
+        raise ImportRejected(f"{filename}: {error.message}", code=error.code) from error
     except ValueError as error:
-        raise ImportRejected(f"The layout is not valid: {error}", code="invalid_layout") from error
+        raise ImportRejected(f"{filename}: the layout is not valid: {error}", code="invalid_layout") from error
     if date_format:
         if layout.mapping is None:
-            raise ImportRejected("date_format applies to CSV files only.", code="invalid_layout")
-        layout = replace(layout, mapping=replace(layout.mapping, date_format=date_format), date_format_candidates=(date_format,))
+            raise ImportRejected(f"{filename}: date_format applies to CSV files only.", code="invalid_layout")
+        layout = replace(
+            layout, mapping=replace(layout.mapping, date_format=date_format), date_format_candidates=(date_format,)
+        )
     elif layout.is_ambiguous:
         raise AmbiguousDateFormat(
-            f"{batch.original_filename}: the dates could be read in more than one way "
+            f"{filename}: the dates could be read in more than one way "
             f"({', '.join(layout.date_format_candidates)}); choose one with date_format.",
             extra={"date_format_candidates": list(layout.date_format_candidates)},
         )
     return layout
+
+
+def _choose_layout(*, batch: ImportBatch, layout_override: dict[str, Any] | None, date_format: str) -> Layout:
+    with batch.file.open("rb") as handle:
+        return layout_resolve(
+            handle=handle,
+            filename=batch.original_filename,
+            layout_override=layout_override or batch.layout or None,
+            date_format=date_format,
+        )
 
 
 def _request_hash(**parts: Any) -> str:

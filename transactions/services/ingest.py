@@ -58,7 +58,7 @@ def import_batch_ingest(*, job: Job) -> JobOutcome:
     if batch.company_id != job.company_id or batch.bank_account.company_id != job.company_id:
         raise ImportRejected("The import does not belong to the job's company.", code="tenant_mismatch")
     layout = Layout.from_dict(batch.layout)
-    accounts = _chart_lookup(batch) if batch.labeled else {}
+    accounts = chart_lookup(company_id=batch.company_id) if batch.labeled else {}
     ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.IMPORTING)
     chunk_rows = settings.LEDGER_INGEST_CHUNK_ROWS
     try:
@@ -111,10 +111,10 @@ def _percent_read(handle: object, size: int) -> int:
     return min(99, position * 100 // size) if size else 0
 
 
-def _chart_lookup(batch: ImportBatch) -> dict[str, Account]:
+def chart_lookup(*, company_id: int) -> dict[str, Account]:
     """Labeled files name accounts by code or by name; both resolve, case-insensitively for names."""
     lookup: dict[str, Account] = {}
-    for account in Account.objects.filter(company_id=batch.company_id, is_active=True):
+    for account in Account.objects.filter(company_id=company_id, is_active=True):
         lookup[account.code] = account
         lookup[account.name.casefold()] = account
         lookup[f"{account.code} {account.name}".casefold()] = account
@@ -128,7 +128,7 @@ def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], a
         if isinstance(item, RowError):
             written.errors.append(item)
             continue
-        problem = _row_problem(item, batch=batch, accounts=accounts)
+        problem = row_problem(item, labeled=batch.labeled, accounts=accounts)
         if problem is not None:
             written.errors.append(problem)
             continue
@@ -166,7 +166,7 @@ def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], a
     return written
 
 
-def _row_problem(row: ParsedRow, *, batch: ImportBatch, accounts: dict[str, Account]) -> RowError | None:
+def row_problem(row: ParsedRow, *, labeled: bool, accounts: dict[str, Account]) -> RowError | None:
     """Checks the parser cannot make because they depend on our schema or the company's chart."""
     if row.amount != row.amount.quantize(CENT):
         return RowError(row.line, "amount", f"{row.amount} has more than 2 decimal places.")
@@ -174,7 +174,7 @@ def _row_problem(row: ParsedRow, *, batch: ImportBatch, accounts: dict[str, Acco
         return RowError(row.line, "amount", f"{row.amount} is larger than 999,999,999,999.99.")
     if not row.description.strip():
         return RowError(row.line, "description", "The description is empty; expected some text.")
-    if batch.labeled:
+    if labeled:
         if not row.account:
             return RowError(row.line, "account", "The account is empty; a labeled file needs an account code or name.")
         if _resolve_account(row.account, accounts) is None:
