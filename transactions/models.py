@@ -242,3 +242,19 @@ class ImportRowError(models.Model):
 
     class Meta:
         ordering = ["line"]
+
+
+class ImportProfile(models.Model):
+    """A confirmed column mapping for one bank account's export, found again by the header's fingerprint."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="import_profiles")
+    bank_account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="import_profiles")
+    fingerprint = models.CharField(max_length=64)
+    layout = models.JSONField()
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bank_account", "fingerprint"], name="import_profile_unique_fingerprint")
+        ]

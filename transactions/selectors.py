@@ -1,11 +1,14 @@
 """Reads scoped to the companies a user belongs to: the one place tenancy is decided for queries."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import Http404
 
-from transactions.models import Company, ImportBatch, Membership, Role
+from transactions.filters import TransactionFilter
+from transactions.models import Company, ImportBatch, Membership, Role, Transaction
 
 ROLE_RANK = {Role.ACCOUNTANT: 1, Role.REVIEWER: 2, Role.ADMIN: 3}
 
@@ -37,3 +40,21 @@ def import_batch_get_for_user(*, user: Any, import_id: object) -> ImportBatch:
     if batch is None:
         raise Http404("No such import.")
     return batch
+
+
+@dataclass
+class TransactionListing:
+    form: Any  # the bound filter form, for re-rendering
+    queryset: QuerySet
+
+
+def transaction_list_for_user(*, user: Any, params: Any) -> TransactionListing:
+    """The user's transactions, filtered by `params` (see TransactionFilter), newest first, without N+1."""
+    base = (
+        Transaction.objects.filter(company__in=Company.objects.for_user(user))
+        .select_related("company", "account", "import_batch")
+        .order_by("-date", "-id")
+    )
+    filterset = TransactionFilter(params, queryset=base, user=user)
+    queryset = filterset.qs if filterset.is_valid() else base.none()
+    return TransactionListing(form=filterset.form, queryset=queryset)

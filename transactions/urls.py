@@ -4,4 +4,9 @@ from transactions import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("imports/new/", views.import_upload, name="import-upload"),
+    path("imports/review/", views.import_review, name="import-review"),
+    path("imports/status/", views.import_status, name="import-status"),
+    path("imports/<uuid:import_id>/errors.csv", views.import_errors_csv, name="import-errors-csv"),
+    path("transactions/", views.transaction_list, name="transaction-list"),
 ]

@@ -1,12 +1,27 @@
-"""HTML pages. Thin: each view reads through selectors, writes through services."""
+"""HTML pages. Thin: each view reads through selectors, writes through services, and shows DomainErrors."""
 from __future__ import annotations
 
+import csv
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
 from jobs.models import Job
-from transactions.models import Company
+from ledger_site.exceptions import DomainError
+from transactions.forms import MappingForm, UploadForm
+from transactions.models import Company, ImportStatus
+from transactions.parsing import Layout
+from transactions.selectors import import_batch_get_for_user, transaction_list_for_user
+from transactions.services.imports import import_batch_confirm, import_batch_upload
+from transactions.services.preview import import_preview
+
+PREVIEW_ROWS = 10
 
 
 @login_required
@@ -14,3 +29,113 @@ def home(request: HttpRequest) -> HttpResponse:
     companies = Company.objects.for_user(request.user)
     jobs = Job.objects.for_user(request.user).select_related("company")[:20]
     return render(request, "transactions/home.html", {"companies": companies, "jobs": jobs})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        bank_account = form.cleaned_data["bank_account"]
+        uploaded = []
+        for upload in form.cleaned_data["files"]:
+            try:
+                batch = import_batch_upload(
+                    company=bank_account.company, bank_account=bank_account, upload=upload,
+                    filename=upload.name, user=request.user, labeled=form.cleaned_data["labeled"],
+                )
+            except DomainError as error:
+                messages.error(request, error.message)  # this file only; the others go on
+                continue
+            uploaded.append(str(batch.id))
+        if uploaded:
+            return redirect(_with_batches("import-review", uploaded))
+    return render(request, "transactions/import_upload.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_review(request: HttpRequest) -> HttpResponse:
+    """Show each file as parsed with its column mapping; confirm (or correct) and start the imports."""
+    batches = [import_batch_get_for_user(user=request.user, import_id=i) for i in request.GET.getlist("batch")]
+    waiting = [batch for batch in batches if batch.status == ImportStatus.PREVIEW]
+    forms = {
+        batch.id: MappingForm(request.POST or None, prefix=str(batch.id), layout=Layout.from_dict(batch.layout))
+        for batch in waiting
+        if batch.layout.get("kind") == "csv"
+    }
+    if request.method == "POST" and request.POST.get("action") == "confirm":
+        if all(form.is_valid() for form in forms.values()):
+            for batch in waiting:
+                form = forms.get(batch.id)
+                try:
+                    import_batch_confirm(
+                        batch=batch, user=request.user, layout_override=form.cleaned_data["layout"] if form else None
+                    )
+                except DomainError as error:
+                    messages.error(request, error.message)
+            return redirect(_with_batches("import-status", [str(batch.id) for batch in batches]))
+    if not waiting:
+        return redirect(_with_batches("import-status", [str(batch.id) for batch in batches]))
+    files = [_review_entry(batch, forms.get(batch.id)) for batch in waiting]
+    return render(request, "transactions/import_review.html", {"files": files})
+
+
+def _review_entry(batch: Any, form: MappingForm | None) -> dict[str, Any]:
+    """The preview of one file, parsed with the mapping in the form when it is valid, else as detected."""
+    layout = Layout.from_dict(batch.layout)
+    if form is not None and form.is_bound and form.is_valid():
+        layout = Layout.from_dict(form.cleaned_data["layout"])
+    preview: dict[str, Any] | None = None
+    problem = ""
+    if layout.is_ambiguous:
+        problem = "The dates fit more than one format; choose the date format below to see the rows."
+    else:
+        with batch.file.open("rb") as handle:
+            preview = import_preview(
+                company=batch.company, handle=handle, layout=layout, labeled=batch.labeled, limit=PREVIEW_ROWS
+            )
+    return {"batch": batch, "layout": layout, "form": form, "preview": preview, "problem": problem}
+
+
+@login_required
+@require_GET
+def import_status(request: HttpRequest) -> HttpResponse:
+    batches = [import_batch_get_for_user(user=request.user, import_id=i) for i in request.GET.getlist("batch")]
+    return render(request, "transactions/import_status.html", {"batches": batches})
+
+
+@login_required
+@require_GET
+def import_errors_csv(request: HttpRequest, import_id: str) -> HttpResponse:
+    """All rejected rows of an import as CSV (line, column, message)."""
+    batch = import_batch_get_for_user(user=request.user, import_id=import_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.id}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["line", "column", "message"])
+    for error in batch.row_errors.values_list("line", "column", "message").iterator():
+        writer.writerow([error[0], csv_safe(error[1]), csv_safe(error[2])])
+    return response
+
+
+def csv_safe(text: str) -> str:
+    """Neutralize spreadsheet formula injection: a cell starting with = + - @ is prefixed with a quote."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+@require_GET
+def transaction_list(request: HttpRequest) -> HttpResponse:
+    listing = transaction_list_for_user(user=request.user, params=request.GET)
+    page = Paginator(listing.queryset, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "transactions/transaction_list.html",
+        {"filters": listing.form, "page": page, "query": query.urlencode()},
+    )
+
+
+def _with_batches(view_name: str, batch_ids: list[str]) -> str:
+    return reverse(view_name) + "?" + "&".join(f"batch={batch_id}" for batch_id in batch_ids)

@@ -19,8 +19,8 @@ from django.db import transaction
 from jobs.models import JobKind
 from jobs.services import job_create
 from transactions.exceptions import AmbiguousDateFormat, ImportRejected, UploadTooLarge
-from transactions.models import Account, Company, ImportBatch, ImportStatus
-from transactions.parsing import FileRejected, Layout, detect_layout
+from transactions.models import Account, Company, ImportBatch, ImportProfile, ImportStatus
+from transactions.parsing import FileRejected, Layout, detect_layout, layout_with_mapping
 
 HASH_BLOCK = 1024 * 1024
 
@@ -104,7 +104,7 @@ def import_batch_upload(
     )
     try:
         with batch.file.open("rb") as handle:
-            batch.layout = detect_layout(handle, filename=filename).to_dict()
+            batch.layout = layout_detect(handle=handle, filename=filename, bank_account=bank_account).to_dict()
     except FileRejected as error:
         batch.file.delete(save=False)
         batch.delete()
@@ -116,12 +116,23 @@ def import_batch_upload(
 def import_batch_confirm(
     *, batch: ImportBatch, user: Any, layout_override: dict[str, Any] | None = None, date_format: str = ""
 ) -> ImportBatch:
-    """Start the ingest job for a previewed batch, with the layout as the user confirmed it. Idempotent."""
+    """Start the ingest job for a previewed batch, with the layout as the user confirmed it. Idempotent.
+
+    The confirmed layout is saved as the bank account's profile for this export, so the next file with the
+    same header is read the same way without asking.
+    """
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(id=batch.id)
+        batch = ImportBatch.objects.select_for_update().select_related("company", "bank_account").get(id=batch.id)
         if batch.status != ImportStatus.PREVIEW:
             return batch  # already confirmed (a double click, a resubmitted form)
-        batch.layout = _choose_layout(batch=batch, layout_override=layout_override, date_format=date_format).to_dict()
+        layout = _choose_layout(batch=batch, layout_override=layout_override, date_format=date_format)
+        batch.layout = layout.to_dict()
+        if layout.mapping is not None:
+            ImportProfile.objects.update_or_create(
+                bank_account=batch.bank_account,
+                fingerprint=layout.fingerprint,
+                defaults={"company": batch.company, "layout": batch.layout, "confirmed_by": _user_or_none(user)},
+            )
         batch.job, _ = job_create(
             company=batch.company, kind=JobKind.INGEST, created_by=user, params={"import_id": str(batch.id)}
         )
@@ -146,7 +157,7 @@ def _store(
         id=batch_id,
         company=company,
         bank_account=bank_account,
-        uploaded_by=user if getattr(user, "pk", None) else None,
+        uploaded_by=_user_or_none(user),
         original_filename=filename[:255],
         size_bytes=size,
         sha256=sha256,
@@ -161,12 +172,33 @@ def _store(
     return batch
 
 
+def layout_detect(*, handle: IO[bytes], filename: str, bank_account: Account | None) -> Layout:
+    """Detect the file's layout; a saved profile for the same export (same header fingerprint) wins."""
+    layout = detect_layout(handle, filename=filename)
+    if bank_account is None or layout.mapping is None:
+        return layout
+    profile = ImportProfile.objects.filter(bank_account=bank_account, fingerprint=layout.fingerprint).first()
+    if profile is None:
+        return layout
+    saved = Layout.from_dict(profile.layout)
+    return replace(layout_with_mapping(layout, saved.mapping), date_format_candidates=saved.date_format_candidates)
+
+
 def layout_resolve(
-    *, handle: IO[bytes], filename: str, layout_override: dict[str, Any] | None = None, date_format: str = ""
+    *,
+    handle: IO[bytes],
+    filename: str,
+    layout_override: dict[str, Any] | None = None,
+    date_format: str = "",
+    bank_account: Account | None = None,
 ) -> Layout:
     """The explicit layout if given, else the detected one; an ambiguous date format must be decided."""
     try:
-        layout = Layout.from_dict(layout_override) if layout_override else detect_layout(handle, filename=filename)
+        layout = (
+            Layout.from_dict(layout_override)
+            if layout_override
+            else layout_detect(handle=handle, filename=filename, bank_account=bank_account)
+        )
     except FileRejected as error:
         raise ImportRejected(f"{filename}: {error.message}", code=error.code) from error
     except ValueError as error:
@@ -193,7 +225,12 @@ def _choose_layout(*, batch: ImportBatch, layout_override: dict[str, Any] | None
             filename=batch.original_filename,
             layout_override=layout_override or batch.layout or None,
             date_format=date_format,
+            bank_account=batch.bank_account,
         )
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
 
 
 def _request_hash(**parts: Any) -> str:

@@ -6,7 +6,7 @@ from typing import IO, Any
 
 from transactions.models import Company
 from transactions.parsing import Layout, ParsedRow, RowError, iter_rows
-from transactions.services.ingest import chart_lookup, row_problem
+from transactions.services.ingest import CENT, chart_lookup, row_problem
 
 
 def import_preview(
@@ -44,7 +44,7 @@ def _row_json(row: ParsedRow) -> dict[str, Any]:
         "date": row.date.isoformat(),
         "description": row.description,
         "counterparty": row.counterparty,
-        "amount": str(row.amount),  # a string, so the JSON never turns money into a float
+        "amount": str(row.amount.quantize(CENT)),  # a string, so the JSON never turns money into a float
         "currency": row.currency,
         "reference": row.reference,
         "account": row.account,

@@ -1,0 +1,75 @@
+"""The upload flow in a real headless Chromium: upload, check the preview, watch progress reach 100%,
+see the summary and the transactions. Screenshots go to var/screenshots/ for a human look."""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from jobs.tests.helpers import bank_csv
+from transactions.models import Transaction
+
+pytestmark = pytest.mark.worker
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", name="Your companies")).to_be_visible()
+
+
+def test_upload_preview_progress_summary_and_transactions(page, company_a, accountant_a, worker_factory, tmp_path):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    good = tmp_path / "january.csv"
+    later = datetime.date(2025, 6, 1)
+    good.write_bytes(bank_csv(1500) + b"2025-03-01,BROKEN ROW,abc\n" + bank_csv(1500, start=later, header=False))
+    worker_factory()
+    log_in(page, "accountant_a")
+
+    page.click("text=Upload")
+    page.select_option("select[name=bank_account]", label="Alpha Bakery — 1000 Checking")
+    page.set_input_files("input[type=file]", str(good))
+    expect(page.locator("#chosen-files")).to_contain_text("january.csv")
+    page.screenshot(path=SCREENSHOTS / "1-upload.png", full_page=True)
+    page.click("#upload-button")
+
+    review = page.locator("section.file-review")
+    expect(review.locator("h2")).to_have_text("january.csv")
+    expect(review.locator("table.preview tbody tr")).to_have_count(10)
+    expect(review.locator("table.preview tbody tr").first).to_contain_text("STAPLES 00123 REF0")
+    page.screenshot(path=SCREENSHOTS / "2-review.png", full_page=True)
+    page.click("#confirm-button")
+
+    section = page.locator("section.import")
+    expect(section.locator(".summary")).to_be_visible(timeout=60_000)
+    expect(section.locator(".progress")).to_have_attribute("aria-valuenow", "100")
+    expect(section.locator(".imported")).to_have_text("3000")
+    expect(section.locator(".duplicates")).to_have_text("0")
+    expect(section.locator(".rejected")).to_have_text("1")
+    expect(section.locator("table.errors tbody tr")).to_have_count(1)
+    expect(section.locator("table.errors tbody tr")).to_contain_text("1502")
+    expect(section.locator("table.errors tbody tr")).to_contain_text("abc")
+    page.screenshot(path=SCREENSHOTS / "3-status.png", full_page=True)
+
+    page.click("text=See the transactions")
+    expect(page.locator("main p.muted")).to_have_text("3000 transactions")
+    expect(page.locator("#transactions tbody tr")).to_have_count(50)
+    page.screenshot(path=SCREENSHOTS / "4-transactions.png", full_page=True)
+    assert Transaction.objects.filter(company=company_a).count() == 3000
