@@ -145,7 +145,9 @@ REDIS_URL = env_str("REDIS_URL")
 # Without REDIS_URL, kombu's filesystem transport: messages are files in var/broker, so a separate worker
 # process on the same machine receives them with no server to install. It is for one machine only.
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+if not REDIS_URL:
+    BROKER_DIR.mkdir(exist_ok=True)  # the transport expects the folder to exist
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     # Redis redelivers a message whose worker died only after this many seconds; it must be comfortably
     # above the longest task (the hard time limit below), or a slow chunk would be delivered twice.

@@ -167,10 +167,12 @@ class Transaction(models.Model):
     (OFX FITID, a reference column) that id decides instead.
     """
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="transactions")
+    # No single-column indexes on company and import_batch: the composite indexes below start with them,
+    # and every index is paid for on each of the million rows an import may write.
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="transactions", db_index=False)
     bank_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="bank_transactions")
     import_batch = models.ForeignKey(
-        ImportBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="transactions"
+        ImportBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="transactions", db_index=False
     )
     line = models.PositiveIntegerField(null=True, blank=True)
     date = models.DateField()
@@ -218,7 +220,7 @@ class Transaction(models.Model):
 class ImportDuplicate(models.Model):
     """A row of an upload that was already in the books: counted and listed, never silently dropped."""
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="duplicates")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="duplicates", db_index=False)
     line = models.PositiveIntegerField()
     date = models.DateField()
     description = models.CharField(max_length=500)

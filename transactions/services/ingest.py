@@ -14,8 +14,7 @@ from itertools import islice
 from typing import Iterable, Iterator
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jobs.handlers import JobOutcome
@@ -29,6 +28,7 @@ from transactions.models import (
     ImportRowError,
     ImportStatus,
     Transaction,
+    TransactionStatus,
 )
 from transactions.parsing import FileRejected, Layout, ParsedRow, RowError, iter_rows
 
@@ -121,9 +121,26 @@ def chart_lookup(*, company_id: int) -> dict[str, Account]:
     return lookup
 
 
+@dataclass
+class _Candidate:
+    """A valid row on its way into the Transaction table (plain values: model instances cost too much per row)."""
+
+    line: int
+    date: object
+    description: str
+    counterparty: str
+    amount: Decimal
+    currency: str
+    balance: Decimal | None
+    external_id: str
+    fingerprint: uuid.UUID
+    account_id: int | None
+    occurrence: int = 1
+
+
 def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], accounts: dict[str, Account]) -> _Chunk:
     written = _Chunk()
-    candidates: list[Transaction] = []
+    candidates: list[_Candidate] = []
     for item in items:
         if isinstance(item, RowError):
             written.errors.append(item)
@@ -132,38 +149,97 @@ def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], a
         if problem is not None:
             written.errors.append(problem)
             continue
-        candidates.append(_new_transaction(batch=batch, row=item, accounts=accounts))
+        candidates.append(_candidate(batch=batch, row=item, accounts=accounts))
     _number_occurrences(batch=batch, candidates=candidates)
-    Transaction.objects.bulk_create(candidates, ignore_conflicts=True)
-    if candidates:
-        inserted_lines = set(
+    inserted_lines = _insert_transactions(batch=batch, candidates=candidates)
+    duplicates = [row for row in candidates if row.line not in inserted_lines]
+    if duplicates:
+        ImportDuplicate.objects.bulk_create(
+            ImportDuplicate(
+                batch=batch, line=row.line, date=row.date, description=row.description, amount=row.amount,
+                fingerprint=row.fingerprint, occurrence=row.occurrence, external_id=row.external_id,
+            )
+            for row in duplicates
+        )
+    if written.errors:
+        ImportRowError.objects.bulk_create(
+            ImportRowError(batch=batch, line=error.line, column=error.column[:100], message=error.message[:500])
+            for error in written.errors
+        )
+    written.imported = len(inserted_lines)
+    written.duplicates = len(duplicates)
+    return written
+
+
+_INSERT_COLUMNS = (
+    "company_id", "bank_account_id", "import_batch_id", "line", "date", "description", "counterparty", "amount",
+    "currency", "balance", "external_id", "fingerprint", "occurrence", "status", "account_id", "created_at",
+)
+_POSTGRES_ARRAY_TYPES = (
+    "bigint", "bigint", "uuid", "integer", "date", "text", "text", "numeric",
+    "text", "numeric", "text", "uuid", "integer", "text", "bigint", "timestamptz",
+)
+
+
+def _insert_transactions(*, batch: ImportBatch, candidates: list[_Candidate]) -> set[int]:
+    """Insert the rows that are not in the books yet; return the lines actually inserted.
+
+    The unique constraints decide what is a duplicate (ON CONFLICT DO NOTHING), so two workers or two
+    concurrent uploads of one file can never insert a row twice. PostgreSQL gets one set-based
+    INSERT ... SELECT FROM unnest(...) RETURNING per chunk; other databases the ORM's bulk_create.
+    """
+    if not candidates:
+        return set()
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        Transaction.objects.bulk_create(
+            [_as_model(batch=batch, row=row, now=now) for row in candidates], ignore_conflicts=True
+        )
+        return set(
             Transaction.objects.filter(
                 import_batch=batch, line__gte=candidates[0].line, line__lte=candidates[-1].line
             ).values_list("line", flat=True)
         )
-    else:
-        inserted_lines = set()
-    duplicates = [row for row in candidates if row.line not in inserted_lines]
-    ImportDuplicate.objects.bulk_create(
-        ImportDuplicate(
-            batch=batch,
-            line=row.line,
-            date=row.date,
-            description=row.description,
-            amount=row.amount,
-            fingerprint=row.fingerprint,
-            occurrence=row.occurrence,
-            external_id=row.external_id,
-        )
-        for row in duplicates
+    columns = [
+        [batch.company_id] * len(candidates),
+        [batch.bank_account_id] * len(candidates),
+        [batch.id] * len(candidates),
+        [row.line for row in candidates],
+        [row.date for row in candidates],
+        [row.description for row in candidates],
+        [row.counterparty for row in candidates],
+        [row.amount for row in candidates],
+        [row.currency for row in candidates],
+        [row.balance for row in candidates],
+        [row.external_id for row in candidates],
+        [row.fingerprint for row in candidates],
+        [row.occurrence for row in candidates],
+        [_status(row) for row in candidates],
+        [row.account_id for row in candidates],
+        [now] * len(candidates),
+    ]
+    unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_ARRAY_TYPES)
+    sql = (
+        f"INSERT INTO {Transaction._meta.db_table} ({', '.join(_INSERT_COLUMNS)}) "
+        f"SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING line"
     )
-    ImportRowError.objects.bulk_create(
-        ImportRowError(batch=batch, line=error.line, column=error.column[:100], message=error.message[:500])
-        for error in written.errors
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+        return {line for (line,) in cursor.fetchall()}
+
+
+def _status(row: _Candidate) -> str:
+    return TransactionStatus.CATEGORIZED if row.account_id else TransactionStatus.UNCATEGORIZED
+
+
+def _as_model(*, batch: ImportBatch, row: _Candidate, now: object) -> Transaction:
+    return Transaction(
+        company_id=batch.company_id, bank_account_id=batch.bank_account_id, import_batch_id=batch.id,
+        line=row.line, date=row.date, description=row.description, counterparty=row.counterparty,
+        amount=row.amount, currency=row.currency, balance=row.balance, external_id=row.external_id,
+        fingerprint=row.fingerprint, occurrence=row.occurrence, status=_status(row), account_id=row.account_id,
+        created_at=now,
     )
-    written.imported = len(candidates) - len(duplicates)
-    written.duplicates = len(duplicates)
-    return written
 
 
 def row_problem(row: ParsedRow, *, labeled: bool, accounts: dict[str, Account]) -> RowError | None:
@@ -191,12 +267,9 @@ def _resolve_account(value: str | None, accounts: dict[str, Account]) -> Account
     return accounts.get(value) or accounts.get(value.casefold())
 
 
-def _new_transaction(*, batch: ImportBatch, row: ParsedRow, accounts: dict[str, Account]) -> Transaction:
+def _candidate(*, batch: ImportBatch, row: ParsedRow, accounts: dict[str, Account]) -> _Candidate:
     category = _resolve_account(row.account, accounts) if batch.labeled else None
-    return Transaction(
-        company_id=batch.company_id,
-        bank_account_id=batch.bank_account_id,
-        import_batch=batch,
+    return _Candidate(
         line=row.line,
         date=row.date,
         description=row.description[:500],
@@ -206,35 +279,33 @@ def _new_transaction(*, batch: ImportBatch, row: ParsedRow, accounts: dict[str, 
         balance=row.balance,
         external_id=(row.reference or "")[:100],
         fingerprint=transaction_fingerprint(bank_account_id=batch.bank_account_id, row=row),
-        account=category,
-        status="categorized" if category else "uncategorized",
+        account_id=category.id if category else None,
     )
 
 
-def _number_occurrences(*, batch: ImportBatch, candidates: list[Transaction]) -> None:
-    """occurrence = 1 + rows with the same fingerprint earlier in this file (earlier chunks read from the DB)."""
-    fingerprints = {row.fingerprint for row in candidates}
-    if not fingerprints:
-        return
+def _number_occurrences(*, batch: ImportBatch, candidates: list[_Candidate]) -> None:
+    """occurrence = 1 + rows with the same fingerprint earlier in this file (earlier chunks read from the DB).
+
+    Memory stays bounded however long the file: earlier chunks are asked for in one indexed query per chunk
+    (the partial unique index on (bank account, fingerprint, occurrence)), never kept in a Python dict.
+    """
+    fingerprints = {row.fingerprint for row in candidates if not row.external_id}
     seen: dict[uuid.UUID, int] = {}
-    for model in (Transaction, ImportDuplicate):
-        # Transactions: filter as the partial unique index reads (bank account, fingerprint), so each chunk
-        # costs an index probe, not a scan of the batch.
-        owner = (
-            {"bank_account_id": batch.bank_account_id, "external_id": "", "import_batch": batch}
-            if model is Transaction
-            else {"batch": batch}
+    if fingerprints:
+        inserted = Transaction.objects.filter(
+            bank_account_id=batch.bank_account_id, external_id="", import_batch=batch, fingerprint__in=fingerprints
+        ).values_list("fingerprint", "occurrence").order_by()
+        skipped = (
+            ImportDuplicate.objects.filter(batch=batch, fingerprint__in=fingerprints)
+            .values_list("fingerprint", "occurrence")
+            .order_by()
         )
-        earlier = (
-            model.objects.filter(**owner, fingerprint__in=fingerprints)
-            .values("fingerprint")
-            .annotate(last=Max("occurrence"))
-        )
-        for entry in earlier:
-            seen[entry["fingerprint"]] = max(seen.get(entry["fingerprint"], 0), entry["last"])
+        for fingerprint, occurrence in inserted.union(skipped, all=True):
+            seen[fingerprint] = max(seen.get(fingerprint, 0), occurrence)
     for row in candidates:
-        seen[row.fingerprint] = seen.get(row.fingerprint, 0) + 1
-        row.occurrence = seen[row.fingerprint]
+        if not row.external_id:
+            seen[row.fingerprint] = seen.get(row.fingerprint, 0) + 1
+            row.occurrence = seen[row.fingerprint]
 
 
 def _advance_checkpoint(*, batch: ImportBatch, rows_done: int, chunk: _Chunk) -> None:

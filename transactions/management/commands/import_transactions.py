@@ -87,7 +87,7 @@ class Command(BaseCommand):
     def _report(self, path: Path, batch: ImportBatch) -> dict[str, Any]:
         batch.refresh_from_db()
         job = Job.objects.get(id=batch.job_id)
-        report = {"file": str(path), **import_batch_summary(batch=batch), "job_id": str(job.id), "status": job.status}
+        report = {**import_batch_summary(batch=batch), "file": str(path), "job_id": str(job.id), "status": job.status}
         if job.error:
             report["error"] = {"code": job.error_code, "message": job.error}
         return report
