@@ -196,8 +196,10 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["-date", "-id"]
         constraints = [
+            # Fingerprint first: a chunk looks up its 500 fingerprints with `fingerprint = ANY(...)`, which
+            # stays an index condition even while the planner's statistics still think the table is empty.
             models.UniqueConstraint(
-                fields=["bank_account", "fingerprint", "occurrence"],
+                fields=["fingerprint", "bank_account", "occurrence"],
                 condition=models.Q(external_id=""),
                 name="transaction_unique_fingerprint",
             ),
@@ -231,7 +233,7 @@ class ImportDuplicate(models.Model):
 
     class Meta:
         ordering = ["line"]
-        indexes = [models.Index(fields=["batch", "fingerprint"], name="dup_batch_fingerprint")]
+        indexes = [models.Index(fields=["fingerprint", "batch"], name="dup_fingerprint_batch")]
 
 
 class ImportRowError(models.Model):

@@ -31,6 +31,7 @@ from transactions.models import (
     TransactionStatus,
 )
 from transactions.parsing import FileRejected, Layout, ParsedRow, RowError, iter_rows
+from transactions.services.ingest_postgres import chunk_write_postgres
 
 RESULT_ERROR_LIMIT = 100  # the job result lists the first errors; all of them stay in ImportRowError
 CENT = Decimal("0.01")
@@ -150,82 +151,39 @@ def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], a
             written.errors.append(problem)
             continue
         candidates.append(_candidate(batch=batch, row=item, accounts=accounts))
-    _number_occurrences(batch=batch, candidates=candidates)
-    inserted_lines = _insert_transactions(batch=batch, candidates=candidates)
-    duplicates = [row for row in candidates if row.line not in inserted_lines]
-    if duplicates:
-        ImportDuplicate.objects.bulk_create(
-            ImportDuplicate(
-                batch=batch, line=row.line, date=row.date, description=row.description, amount=row.amount,
-                fingerprint=row.fingerprint, occurrence=row.occurrence, external_id=row.external_id,
-            )
-            for row in duplicates
-        )
+    if candidates:
+        write = chunk_write_postgres if connection.vendor == "postgresql" else _chunk_write_portable
+        written.imported, written.duplicates = write(batch=batch, candidates=candidates)
     if written.errors:
         ImportRowError.objects.bulk_create(
             ImportRowError(batch=batch, line=error.line, column=error.column[:100], message=error.message[:500])
             for error in written.errors
         )
-    written.imported = len(inserted_lines)
-    written.duplicates = len(duplicates)
     return written
 
 
-_INSERT_COLUMNS = (
-    "company_id", "bank_account_id", "import_batch_id", "line", "date", "description", "counterparty", "amount",
-    "currency", "balance", "external_id", "fingerprint", "occurrence", "status", "account_id", "created_at",
-)
-_POSTGRES_ARRAY_TYPES = (
-    "bigint", "bigint", "uuid", "integer", "date", "text", "text", "numeric",
-    "text", "numeric", "text", "uuid", "integer", "text", "bigint", "timestamptz",
-)
-
-
-def _insert_transactions(*, batch: ImportBatch, candidates: list[_Candidate]) -> set[int]:
-    """Insert the rows that are not in the books yet; return the lines actually inserted.
-
-    The unique constraints decide what is a duplicate (ON CONFLICT DO NOTHING), so two workers or two
-    concurrent uploads of one file can never insert a row twice. PostgreSQL gets one set-based
-    INSERT ... SELECT FROM unnest(...) RETURNING per chunk; other databases the ORM's bulk_create.
-    """
-    if not candidates:
-        return set()
+def _chunk_write_portable(*, batch: ImportBatch, candidates: list[_Candidate]) -> tuple[int, int]:
+    """Any database: number occurrences in Python, insert with the ORM; the unique constraints decide
+    what is new, so two workers or two concurrent uploads of one file never insert a row twice."""
+    _number_occurrences(batch=batch, candidates=candidates)
     now = timezone.now()
-    if connection.vendor != "postgresql":
-        Transaction.objects.bulk_create(
-            [_as_model(batch=batch, row=row, now=now) for row in candidates], ignore_conflicts=True
-        )
-        return set(
-            Transaction.objects.filter(
-                import_batch=batch, line__gte=candidates[0].line, line__lte=candidates[-1].line
-            ).values_list("line", flat=True)
-        )
-    columns = [
-        [batch.company_id] * len(candidates),
-        [batch.bank_account_id] * len(candidates),
-        [batch.id] * len(candidates),
-        [row.line for row in candidates],
-        [row.date for row in candidates],
-        [row.description for row in candidates],
-        [row.counterparty for row in candidates],
-        [row.amount for row in candidates],
-        [row.currency for row in candidates],
-        [row.balance for row in candidates],
-        [row.external_id for row in candidates],
-        [row.fingerprint for row in candidates],
-        [row.occurrence for row in candidates],
-        [_status(row) for row in candidates],
-        [row.account_id for row in candidates],
-        [now] * len(candidates),
-    ]
-    unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_ARRAY_TYPES)
-    sql = (
-        f"INSERT INTO {Transaction._meta.db_table} ({', '.join(_INSERT_COLUMNS)}) "
-        f"SELECT * FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING line"
+    Transaction.objects.bulk_create(
+        [_as_model(batch=batch, row=row, now=now) for row in candidates], ignore_conflicts=True
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, columns)
-        return {line for (line,) in cursor.fetchall()}
+    inserted_lines = set(
+        Transaction.objects.filter(
+            import_batch=batch, line__gte=candidates[0].line, line__lte=candidates[-1].line
+        ).values_list("line", flat=True)
+    )
+    duplicates = [row for row in candidates if row.line not in inserted_lines]
+    ImportDuplicate.objects.bulk_create(
+        ImportDuplicate(
+            batch=batch, line=row.line, date=row.date, description=row.description, amount=row.amount,
+            fingerprint=row.fingerprint, occurrence=row.occurrence, external_id=row.external_id,
+        )
+        for row in duplicates
+    )
+    return len(inserted_lines), len(duplicates)
 
 
 def _status(row: _Candidate) -> str:
