@@ -153,7 +153,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     # above the longest task (the hard time limit below), or a slow chunk would be delivered twice.
     {"visibility_timeout": env_int("LEDGER_BROKER_VISIBILITY_TIMEOUT", 7200, minimum=60)}
     if REDIS_URL
-    else {"data_folder_in": str(BROKER_DIR), "data_folder_out": str(BROKER_DIR), "store_processed": False}
+    else {"data_folder_in": str(BROKER_DIR), "data_folder_out": str(BROKER_DIR), "store_processed": False,
+       "control_folder": str(BROKER_DIR / "control")}
 )
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True

@@ -21,6 +21,7 @@ else:
     BROKER_DIR = VAR_DIR / "test-broker"  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
         "data_folder_in": str(BROKER_DIR), "data_folder_out": str(BROKER_DIR), "store_processed": False,
+        "control_folder": str(BROKER_DIR / "control"),
     }
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "test-uploads"  # noqa: F405

@@ -3,7 +3,7 @@ import json
 from rest_framework import serializers
 
 from jobs.api.serializers import JobSerializer
-from transactions.models import ImportBatch
+from transactions.models import ImportBatch, Transaction
 
 
 class ImportSubmitSerializer(serializers.Serializer):
@@ -44,5 +44,22 @@ class ImportBatchSerializer(serializers.ModelSerializer):
             "import_id", "company", "bank_account", "original_filename", "size_bytes", "sha256", "labeled",
             "status", "rows_done", "imported_count", "duplicate_count", "rejected_count", "created_at",
             "finished_at", "job",
+        ]
+        read_only_fields = fields
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    company = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    bank_account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    account = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    import_id = serializers.UUIDField(source="import_batch_id", read_only=True)
+    # Money as a string: JSON numbers would turn it into a float on the client.
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id", "company", "bank_account", "date", "description", "counterparty", "amount", "currency",
+            "external_id", "status", "account", "import_id", "line", "created_at",
         ]
         read_only_fields = fields

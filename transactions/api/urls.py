@@ -1,10 +1,11 @@
 from django.urls import path
 
-from transactions.api.views import ImportDetailApi, ImportSubmitApi
+from transactions.api.views import ImportDetailApi, ImportSubmitApi, TransactionListApi
 
 urlpatterns = [
     path("imports/", ImportSubmitApi.as_view(), name="api-import-submit"),
     path("imports/<uuid:import_id>", ImportDetailApi.as_view(), name="api-import-detail"),
+    path("transactions/", TransactionListApi.as_view(), name="api-transaction-list"),
     # The original design's endpoint name, kept for existing clients.
     path("ingest/csv", ImportSubmitApi.as_view(), name="api-ingest-csv"),
 ]

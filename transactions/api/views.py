@@ -2,13 +2,16 @@ from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from transactions.api.serializers import ImportBatchSerializer, ImportSubmitSerializer
-from transactions.selectors import company_get_for_user, import_batch_get_for_user
+from transactions.api.serializers import ImportBatchSerializer, ImportSubmitSerializer, TransactionSerializer
+from transactions.filters import TransactionFilter
+from transactions.selectors import company_get_for_user, import_batch_get_for_user, transaction_list_for_user
 from transactions.services.imports import bank_account_for, import_batch_submit
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -52,3 +55,25 @@ class ImportDetailApi(APIView):
     def get(self, request: Request, import_id: UUID) -> Response:
         batch = import_batch_get_for_user(user=request.user, import_id=import_id)
         return Response(ImportBatchSerializer(batch).data)
+
+
+class TransactionPage(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+@extend_schema(
+    summary="The user's transactions, newest first",
+    parameters=[
+        OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False)
+        for name in TransactionFilter.base_filters
+    ],
+)
+class TransactionListApi(ListAPIView):
+    serializer_class = TransactionSerializer
+    pagination_class = TransactionPage
+    filter_backends: list = []  # filtering happens in the selector, scoped to the user's companies
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return transaction_list_for_user(user=self.request.user, params=self.request.query_params).queryset
