@@ -167,10 +167,12 @@ class Transaction(models.Model):
     (OFX FITID, a reference column) that id decides instead.
     """
 
-    # No single-column indexes on company and import_batch: the composite indexes below start with them,
+    # No single-column foreign-key indexes: the composite indexes below start with company and import_batch,
     # and every index is paid for on each of the million rows an import may write.
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="transactions", db_index=False)
-    bank_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="bank_transactions")
+    bank_account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="bank_transactions", db_index=False
+    )
     import_batch = models.ForeignKey(
         ImportBatch, null=True, blank=True, on_delete=models.CASCADE, related_name="transactions", db_index=False
     )
@@ -189,7 +191,8 @@ class Transaction(models.Model):
     )
     # The category (an account of the company's chart) once decided, or as given by a labeled import.
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="categorized_transactions"
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="categorized_transactions",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
