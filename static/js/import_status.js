@@ -32,6 +32,16 @@
     section.querySelector(".rejected").textContent = result.rejected;
     section.querySelector(".summary").hidden = false;
     section.querySelector(".errors-link").hidden = !result.rejected;
+    const duplicates = result.duplicate_rows || [];
+    if (duplicates.length) {
+      const details = section.querySelector("details.duplicates");
+      details.querySelector("tbody").replaceChildren(...duplicates.map((dup) => {
+        const row = document.createElement("tr");
+        row.append(cell(dup.line, "num"), cell(dup.date), cell(dup.description), cell(dup.amount, "num"));
+        return row;
+      }));
+      details.hidden = false;
+    }
     const errors = result.errors || [];
     if (errors.length) {
       const table = section.querySelector("table.errors");

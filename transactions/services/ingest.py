@@ -86,6 +86,12 @@ def import_batch_ingest(*, job: Job) -> JobOutcome:
 def import_batch_summary(*, batch: ImportBatch) -> dict[str, object]:
     """The per-file result the API, the CLI and the upload page show."""
     errors = list(batch.row_errors.values("line", "column", "message")[:RESULT_ERROR_LIMIT])
+    duplicates = [
+        {"line": line, "date": date.isoformat(), "description": description, "amount": str(amount)}
+        for line, date, description, amount in batch.duplicates.values_list(
+            "line", "date", "description", "amount"
+        )[:RESULT_ERROR_LIMIT]
+    ]
     return {
         "import_id": str(batch.id),
         "file": batch.original_filename,
@@ -95,6 +101,7 @@ def import_batch_summary(*, batch: ImportBatch) -> dict[str, object]:
         "rejected": batch.rejected_count,
         "errors": errors,
         "errors_truncated": batch.rejected_count > len(errors),
+        "duplicate_rows": duplicates,  # the rows already in the books, first 100
     }
 
 

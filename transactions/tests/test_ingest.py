@@ -53,7 +53,11 @@ def test_uploading_the_same_file_again_imports_nothing_and_lists_duplicates(comp
     assert (again.imported_count, again.duplicate_count, again.rejected_count) == (0, 4, 0)
     assert list(again.duplicates.values_list("line", flat=True)) == [2, 3, 4, 5]
     assert Transaction.objects.filter(company=company_a).count() == 4
-    assert Job.objects.get(id=again.job_id).result["duplicates"] == 4
+    result = Job.objects.get(id=again.job_id).result
+    assert result["duplicates"] == 4
+    assert result["duplicate_rows"][0] == {
+        "line": 2, "date": "2025-01-10", "description": "STAPLES 00123", "amount": "-12.50",
+    }
 
 
 def test_overlapping_statement_inserts_only_what_is_new(company_a):
