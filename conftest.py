@@ -90,13 +90,13 @@ def client_for() -> Callable[..., APIClient]:
 
 @pytest.fixture
 def token_client_for() -> Callable[..., APIClient]:
-    """An API client authenticating with the user's API token, as scripts do."""
-    from rest_framework.authtoken.models import Token
+    """An API client authenticating with a new API token of the user's, as scripts do."""
+    from transactions.services.tokens import api_token_create
 
     def make(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, key = api_token_create(user=user, name="tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make
@@ -180,3 +180,13 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
         time.sleep(interval)
     pytest.fail(message or f"condition not met within {timeout} s")
 
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and login lockouts live in the cache: every test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -34,9 +34,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "django_celery_results",
     "transactions",
     "jobs",
@@ -55,6 +56,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it watches logins and answers locked-out users.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ledger_site.urls"
@@ -85,6 +89,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_ledger.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+REDIS_URL = env_str("REDIS_URL")  # the broker and the shared cache; empty: embedded broker, file cache
 
 # --- Auth, i18n, static ------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -119,13 +124,38 @@ SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Only our own scripts, styles and images; no inline script anywhere (the API docs use the split view).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for one username from one address, that
+# login is refused for LOGIN_LOCKOUT_MINUTES, with 429 and Retry-After.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "ledger_site.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
 # --- REST API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API request gets 401 with WWW-Authenticate rather than 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "transactions.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -138,10 +168,23 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Bank-transaction ingestion, categorization and double-entry posting for many companies.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN, and no inline script (CSP)
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Throttle counters and login-failure records must be shared by every web process: Redis when there is one,
+# otherwise a cache folder on this machine.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "ledger"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+    )
 }
 
 # --- Celery -----------------------------------------------------------------------------------------------
-REDIS_URL = env_str("REDIS_URL")
 # Without REDIS_URL, kombu's filesystem transport: messages are files in var/broker, so a separate worker
 # process on the same machine receives them with no server to install. It is for one machine only.
 BROKER_DIR = VAR_DIR / "broker"
@@ -173,6 +216,8 @@ LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_MODEL = env_str("LLM_MODEL")
 LLM_API_KEY = env_secret("LLM_API_KEY")
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50, minimum=1)
+UPLOADS_PER_HOUR_PER_USER = env_int("UPLOADS_PER_HOUR_PER_USER", 120, minimum=1)
+UPLOADS_PER_HOUR_PER_COMPANY = env_int("UPLOADS_PER_HOUR_PER_COMPANY", 600, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # non-file request bodies; files stream to disk past this size
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -25,3 +25,6 @@ else:
     }
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "test-uploads"  # noqa: F405
+
+# Each test starts with an empty cache (throttle counters, lockouts): see the autouse fixture in conftest.py.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

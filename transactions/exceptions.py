@@ -15,3 +15,8 @@ class AmbiguousDateFormat(DomainError):
 class UploadTooLarge(DomainError):
     code = "upload_too_large"
     http_status = 413
+
+
+class UploadRateExceeded(DomainError):
+    code = "upload_rate_exceeded"
+    http_status = 429

@@ -4,22 +4,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
 from transactions.filters import TransactionFilter
-from transactions.models import Company, ImportBatch, Membership, Role, Transaction
+from transactions.models import AuditEvent, Company, ImportBatch, Membership, Role, Transaction
 
 ROLE_RANK = {Role.ACCOUNTANT: 1, Role.REVIEWER: 2, Role.ADMIN: 3}
 
 
-def company_get_for_user(*, user: Any, reference: str | int) -> Company:
-    """The company by id or slug, if the user belongs to it; 404 otherwise (never reveal that it exists)."""
+def company_get_for_user(*, user: Any, reference: str | int, role: str = Role.ACCOUNTANT) -> Company:
+    """The company by id or slug if the user belongs to it with at least `role`.
+
+    Not a member: 404, so nobody learns that another company exists. A member whose role is too low: 403.
+    This is the one place roles are checked; every view, API endpoint and command goes through it.
+    """
     companies = Company.objects.for_user(user)
     text = str(reference)
     company = companies.filter(pk=int(text)).first() if text.isdigit() else companies.filter(slug=text).first()
     if company is None:
         raise Http404("No such company.")
+    if not user_has_role(user=user, company=company, role=role):
+        raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in {company.name}.")
     return company
 
 
@@ -58,3 +65,17 @@ def transaction_list_for_user(*, user: Any, params: Any) -> TransactionListing:
     filterset = TransactionFilter(params, queryset=base, user=user)
     queryset = filterset.qs if filterset.is_valid() else base.none()
     return TransactionListing(form=filterset.form, queryset=queryset)
+
+
+def audit_events_for_company(*, company: Company, params: Any) -> QuerySet:
+    """The company's audit trail, newest first, filtered by action, actor and date (`params` from a query)."""
+    events = AuditEvent.objects.filter(company=company).select_related("actor")
+    if params.get("action"):
+        events = events.filter(action=params["action"])
+    if params.get("actor"):
+        events = events.filter(actor_label__icontains=params["actor"])
+    if params.get("date_from"):
+        events = events.filter(created_at__date__gte=params["date_from"])
+    if params.get("date_to"):
+        events = events.filter(created_at__date__lte=params["date_to"])
+    return events

@@ -9,4 +9,6 @@ urlpatterns = [
     path("imports/status/", views.import_status, name="import-status"),
     path("imports/<uuid:import_id>/errors.csv", views.import_errors_csv, name="import-errors-csv"),
     path("transactions/", views.transaction_list, name="transaction-list"),
+    path("account/tokens/", views.token_list, name="token-list"),
+    path("audit/<slug:company_slug>/", views.audit_list, name="audit-list"),
 ]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -15,11 +16,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 from jobs.models import Job
 from ledger_site.exceptions import DomainError
 from transactions.forms import MappingForm, UploadForm
-from transactions.models import Company, ImportStatus
+from transactions.models import ApiToken, Company, ImportStatus, Role
 from transactions.parsing import Layout
-from transactions.selectors import import_batch_get_for_user, transaction_list_for_user
+from transactions.selectors import (
+    audit_events_for_company,
+    company_get_for_user,
+    import_batch_get_for_user,
+    transaction_list_for_user,
+)
 from transactions.services.imports import import_batch_confirm, import_batch_upload
+from transactions.services.audit import audit_record
 from transactions.services.preview import import_preview
+from transactions.services.tokens import api_token_create, api_token_revoke
 
 PREVIEW_ROWS = 10
 
@@ -28,7 +36,12 @@ PREVIEW_ROWS = 10
 def home(request: HttpRequest) -> HttpResponse:
     companies = Company.objects.for_user(request.user)
     jobs = Job.objects.for_user(request.user).select_related("company")[:20]
-    return render(request, "transactions/home.html", {"companies": companies, "jobs": jobs})
+    administered = set(
+        request.user.memberships.filter(role=Role.ADMIN).values_list("company_id", flat=True)
+    ) if not request.user.is_superuser else {company.pk for company in companies}
+    return render(
+        request, "transactions/home.html", {"companies": companies, "jobs": jobs, "administered": administered}
+    )
 
 
 @login_required
@@ -110,6 +123,7 @@ def import_status(request: HttpRequest) -> HttpResponse:
 def import_errors_csv(request: HttpRequest, import_id: str) -> HttpResponse:
     """All rejected rows of an import as CSV (line, column, message)."""
     batch = import_batch_get_for_user(user=request.user, import_id=import_id)
+    audit_record(action="export.import_errors", company=batch.company, actor=request.user, target=batch)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.id}-errors.csv"'
     writer = csv.writer(response)
@@ -139,3 +153,47 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
 
 def _with_batches(view_name: str, batch_ids: list[str]) -> str:
     return reverse(view_name) + "?" + "&".join(f"batch={batch_id}" for batch_id in batch_ids)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    """Your API tokens: create one (its key is shown once, on the next page view) or revoke one."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("revoke"):
+                api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+                messages.success(request, "Token revoked.")
+            else:
+                _, key = api_token_create(user=request.user, name=request.POST.get("name", ""))
+                request.session["new_api_key"] = key  # popped below: shown once, never on a reload
+        except (DomainError, ValueError) as error:
+            messages.error(request, getattr(error, "message", "Invalid request."))
+        return redirect("token-list")
+    new_key = request.session.pop("new_api_key", "")
+    tokens = ApiToken.objects.filter(user=request.user)
+    return render(request, "transactions/token_list.html", {"tokens": tokens, "new_key": new_key})
+
+
+@login_required
+@require_GET
+def audit_list(request: HttpRequest, company_slug: str) -> HttpResponse:
+    """A company's audit trail for its admins, filterable, and exportable as CSV (the export is audited too)."""
+    company = company_get_for_user(user=request.user, reference=company_slug, role=Role.ADMIN)
+    events = audit_events_for_company(company=company, params=request.GET)
+    if request.GET.get("format") == "csv":
+        audit_record(action="export.audit", company=company, actor=request.user, after=dict(request.GET.items()))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="audit-{company.slug}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["time", "actor", "action", "object_type", "object_id", "before", "after"])
+        for event in events.iterator():
+            writer.writerow([
+                event.created_at.isoformat(), csv_safe(event.actor_label), event.action, event.object_type,
+                event.object_id, csv_safe(json.dumps(event.before)), csv_safe(json.dumps(event.after)),
+            ])
+        return response
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "transactions/audit_list.html", {"company": company, "page": page, "query": query.urlencode()})

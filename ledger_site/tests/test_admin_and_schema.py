@@ -41,7 +41,8 @@ def test_staff_cannot_open_another_companys_row_in_the_admin(company_a, company_
     assert client.get(f"/admin/transactions/company/{company_b.pk}/change/").status_code == 200
 
 
-def test_schema_documents_the_job_and_import_endpoints(db, client):
+def test_schema_documents_the_job_and_import_endpoints(accountant_a, client):
+    client.force_login(accountant_a)
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
 
     assert response.status_code == 200

@@ -34,7 +34,7 @@
     section.querySelector(".errors-link").hidden = !result.rejected;
     const duplicates = result.duplicate_rows || [];
     if (duplicates.length) {
-      const details = section.querySelector("details.duplicates");
+      const details = section.querySelector("details.duplicate-rows");
       details.querySelector("tbody").replaceChildren(...duplicates.map((dup) => {
         const row = document.createElement("tr");
         row.append(cell(dup.line, "num"), cell(dup.date), cell(dup.description), cell(dup.amount, "num"));

@@ -3,7 +3,7 @@ import json
 from rest_framework import serializers
 
 from jobs.api.serializers import JobSerializer
-from transactions.models import ImportBatch, Transaction
+from transactions.models import ApiToken, AuditEvent, ImportBatch, Transaction
 
 
 class ImportSubmitSerializer(serializers.Serializer):
@@ -62,4 +62,27 @@ class TransactionSerializer(serializers.ModelSerializer):
             "id", "company", "bank_account", "date", "description", "counterparty", "amount", "currency",
             "external_id", "status", "account", "import_id", "line", "created_at",
         ]
+        read_only_fields = fields
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    key = serializers.CharField(read_only=True, help_text="Shown once: store it now, it cannot be read again.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    company = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "created_at", "company", "actor_label", "action", "object_type", "object_id", "before", "after"]
         read_only_fields = fields

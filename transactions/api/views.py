@@ -9,9 +9,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from transactions.api.serializers import ImportBatchSerializer, ImportSubmitSerializer, TransactionSerializer
+from transactions.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenSerializer,
+    AuditEventSerializer,
+    ImportBatchSerializer,
+    ImportSubmitSerializer,
+    TransactionSerializer,
+)
 from transactions.filters import TransactionFilter
-from transactions.selectors import company_get_for_user, import_batch_get_for_user, transaction_list_for_user
+from transactions.models import ApiToken, Role
+from transactions.selectors import (
+    audit_events_for_company,
+    company_get_for_user,
+    import_batch_get_for_user,
+    transaction_list_for_user,
+)
+from transactions.services.tokens import api_token_create, api_token_revoke
 from transactions.services.imports import bank_account_for, import_batch_submit
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -77,3 +91,49 @@ class TransactionListApi(ListAPIView):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return transaction_list_for_user(user=self.request.user, params=self.request.query_params).queryset
+
+
+class ApiTokenListCreateApi(APIView):
+    """Your own API tokens: list them, or create one (its key is in the response, once)."""
+
+    @extend_schema(responses=ApiTokenSerializer(many=True), summary="Your API tokens")
+    def get(self, request: Request) -> Response:
+        return Response(ApiTokenSerializer(ApiToken.objects.filter(user=request.user), many=True).data)
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer}, summary="Create a token")
+    def post(self, request: Request) -> Response:
+        form = ApiTokenSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        token, key = api_token_create(user=request.user, name=form.validated_data["name"])
+        token.key = key
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenRevokeApi(APIView):
+    @extend_schema(responses={204: None}, summary="Revoke one of your tokens")
+    def delete(self, request: Request, token_id: int) -> Response:
+        api_token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEventPage(PageNumberPagination):
+    page_size = 100
+
+
+@extend_schema(
+    summary="A company's audit trail (admins only)",
+    parameters=[
+        OpenApiParameter("company", str, OpenApiParameter.QUERY, required=True, description="Company id or slug."),
+        *(OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False)
+          for name in ("action", "actor", "date_from", "date_to")),
+    ],
+)
+class AuditEventListApi(ListAPIView):
+    serializer_class = AuditEventSerializer
+    pagination_class = AuditEventPage
+    filter_backends: list = []
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        params = self.request.query_params
+        company = company_get_for_user(user=self.request.user, reference=params.get("company", ""), role=Role.ADMIN)
+        return audit_events_for_company(company=company, params=params)

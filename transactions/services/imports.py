@@ -21,6 +21,8 @@ from jobs.services import job_create
 from transactions.exceptions import AmbiguousDateFormat, ImportRejected, UploadTooLarge
 from transactions.models import Account, Company, ImportBatch, ImportProfile, ImportStatus
 from transactions.parsing import FileRejected, Layout, detect_layout, layout_with_mapping
+from transactions.services.audit import audit_record
+from transactions.services.rates import upload_rate_check
 
 HASH_BLOCK = 1024 * 1024
 
@@ -79,6 +81,8 @@ def import_batch_submit(
         )
         if not created:
             return ImportBatch.objects.get(job=job)
+        if _user_or_none(user):
+            upload_rate_check(user=user, company=company)
         batch = _store(
             batch_id=batch_id, company=company, bank_account=bank_account, upload=upload,
             filename=filename, user=user, labeled=labeled, sha256=sha256,
@@ -91,6 +95,7 @@ def import_batch_submit(
         except BaseException:
             batch.file.delete(save=False)
             raise
+        _audit_upload(batch=batch, user=user, action="import.upload")
     return batch
 
 
@@ -98,6 +103,7 @@ def import_batch_upload(
     *, company: Company, bank_account: Account, upload: IO[bytes], filename: str, user: Any, labeled: bool = False
 ) -> ImportBatch:
     """Store the file and detect its layout; the batch waits in PREVIEW until the user confirms."""
+    upload_rate_check(user=user, company=company)
     batch = _store(
         batch_id=uuid.uuid4(), company=company, bank_account=bank_account, upload=upload,
         filename=filename, user=user, labeled=labeled, sha256=file_sha256(upload),
@@ -110,6 +116,7 @@ def import_batch_upload(
         batch.delete()
         raise ImportRejected(f"{filename}: {error.message}", code=error.code) from error
     batch.save(update_fields=["layout"])
+    _audit_upload(batch=batch, user=user, action="import.upload")
     return batch
 
 
@@ -138,7 +145,19 @@ def import_batch_confirm(
         )
         batch.status = ImportStatus.QUEUED
         batch.save(update_fields=["layout", "job", "status"])
+        audit_record(
+            action="import.confirm", company=batch.company, actor=user, target=batch,
+            after={"file": batch.original_filename, "mapping": batch.layout.get("mapping")},
+        )
     return batch
+
+
+def _audit_upload(*, batch: ImportBatch, user: Any, action: str) -> None:
+    audit_record(
+        action=action, company=batch.company, actor=user, target=batch,
+        after={"file": batch.original_filename, "sha256": batch.sha256, "bytes": batch.size_bytes,
+               "bank_account": batch.bank_account.code},
+    )
 
 
 def _store(

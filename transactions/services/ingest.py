@@ -31,6 +31,7 @@ from transactions.models import (
     TransactionStatus,
 )
 from transactions.parsing import FileRejected, Layout, ParsedRow, RowError, iter_rows
+from transactions.services.audit import audit_record
 from transactions.services.ingest_postgres import chunk_write_postgres
 
 RESULT_ERROR_LIMIT = 100  # the job result lists the first errors; all of them stay in ImportRowError
@@ -80,7 +81,12 @@ def import_batch_ingest(*, job: Job) -> JobOutcome:
         raise ImportRejected(f"{batch.original_filename}: {error.message}", code=error.code) from error
     ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.IMPORTED, finished_at=timezone.now())
     batch.refresh_from_db()
-    return JobOutcome(result=import_batch_summary(batch=batch), has_errors=batch.rejected_count > 0)
+    summary = import_batch_summary(batch=batch)
+    audit_record(
+        action="import.finish", company=batch.company, system="ingest", target=batch,
+        after={key: summary[key] for key in ("rows", "imported", "duplicates", "rejected")},
+    )
+    return JobOutcome(result=summary, has_errors=batch.rejected_count > 0)
 
 
 def import_batch_summary(*, batch: ImportBatch) -> dict[str, object]:

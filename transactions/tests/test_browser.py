@@ -23,7 +23,11 @@ def page(live_server, monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        yield context.new_page()
+        page = context.new_page()
+        # Console errors include Content-Security-Policy violations: a page that breaks its own policy fails.
+        page.console_errors = []
+        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+        yield page
         browser.close()
 
 
@@ -73,3 +77,43 @@ def test_upload_preview_progress_summary_and_transactions(page, company_a, accou
     expect(page.locator("#transactions tbody tr")).to_have_count(50)
     page.screenshot(path=SCREENSHOTS / "4-transactions.png", full_page=True)
     assert Transaction.objects.filter(company=company_a).count() == 3000
+    assert page.console_errors == []
+
+
+def test_uploading_the_same_file_again_lists_the_duplicates(page, company_a, accountant_a, worker_factory, tmp_path):
+    statement = tmp_path / "statement.csv"
+    statement.write_bytes(bank_csv(40))
+    worker_factory()
+    log_in(page, "accountant_a")
+
+    for attempt in range(2):
+        page.goto("/imports/new/")
+        page.set_input_files("input[type=file]", str(statement))
+        page.click("#upload-button")
+        page.click("#confirm-button")
+        expect(page.locator("section.import .summary")).to_be_visible(timeout=60_000)
+
+    section = page.locator("section.import")
+    expect(section.locator("strong.imported")).to_have_text("0")
+    expect(section.locator("strong.duplicates")).to_have_text("40")
+    section.locator("details.duplicate-rows summary").click()
+    expect(section.locator("details.duplicate-rows tbody tr")).to_have_count(40)
+    page.screenshot(path=SCREENSHOTS / "5-duplicates.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_tokens_page_shows_a_new_key_once_and_revokes_it(page, accountant_a):
+    log_in(page, "accountant_a")
+
+    page.click("text=Tokens")
+    page.fill("input[name=name]", "nightly sync")
+    page.click("text=Create token")
+    key = page.locator("#new-key").inner_text()
+    page.screenshot(path=SCREENSHOTS / "6-tokens.png", full_page=True)
+    page.reload()
+
+    expect(page.locator("#new-key")).to_have_count(0)
+    expect(page.locator("table")).to_contain_text(key[:8])
+    page.click("text=Revoke")
+    expect(page.locator("table")).to_contain_text("revoked")
+    assert page.console_errors == []

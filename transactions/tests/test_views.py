@@ -87,6 +87,19 @@ def test_rejected_rows_download_as_csv_with_formulas_neutralized(company_a, acco
     assert "oops" in lines[1]
 
 
+def test_error_export_neutralizes_spreadsheet_formulas(company_a, accountant_a, client):
+    batch = import_batch_submit(
+        company=company_a, bank_account=company_a.accounts.get(code="1000"),
+        upload=SimpleUploadedFile("good.csv", GOOD), filename="good.csv", user=accountant_a, enqueue=False,
+    )
+    batch.row_errors.create(line=9, column="=HYPERLINK(\"http://x\")", message="@SUM(1+1)")
+    client.force_login(accountant_a)
+
+    lines = client.get(f"/imports/{batch.id}/errors.csv").content.decode().splitlines()
+
+    assert lines[1] == "9,\"'=HYPERLINK(\"\"http://x\"\")\",'@SUM(1+1)"
+
+
 def test_other_companies_imports_are_404(company_a, outsider, accountant_a, client):
     batch = import_batch_submit(
         company=company_a, bank_account=company_a.accounts.get(code="1000"),

@@ -1,0 +1,331 @@
+"""Who may do what through the API: a status matrix for every operation of the OpenAPI schema and every actor.
+
+The operations come from our own schema (drf-spectacular, generated in-process); the expected statuses are
+written out by hand in EXPECTED below. Every (operation, actor) pair is one test that builds company A's
+objects, fills the path with them, sends the request with the actor's API token and checks the status, the
+body (nothing of company A for users of another company) and the database (a refused request changes nothing).
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from jobs.models import Job
+from transactions.models import ApiToken, Company, ImportBatch, Transaction
+from transactions.services.audit import audit_record
+from transactions.services.imports import import_batch_submit
+from transactions.services.tokens import api_token_create
+
+ACTORS = ("anonymous", "accountant_a", "reviewer_a", "admin_a", "outsider", "superuser")
+HTTP_METHODS = ("get", "put", "patch", "post", "delete", "head", "options", "trace")
+CSV = b"Date,Description,Amount\n2025-01-10,STAPLES,-12.50\n"
+
+
+def _row(anonymous: int, accountant_a: int, reviewer_a: int, admin_a: int, outsider: int, superuser: int) -> dict:
+    return {"anonymous": anonymous, "accountant_a": accountant_a, "reviewer_a": reviewer_a, "admin_a": admin_a,
+            "outsider": outsider, "superuser": superuser}
+
+
+# The expected status of every API operation for every actor, acting on company A's objects.
+#
+# EVERY OPERATION OF THE OPENAPI SCHEMA MUST HAVE A ROW HERE. A new endpoint (or a new method on an existing
+# path) without a row fails `test_the_matrix_covers_exactly_the_schema_operations` and its own
+# `... has no row in EXPECTED` test: decide who may call it, add the row (and a body in BODIES if it writes).
+#
+# The rules: anonymous -> 401 everywhere; a user of another company -> 404 for company A's objects and for
+# company-scoped operations (never 403, never A's data); lists without a company (transactions, tokens) -> 200
+# but without anything of company A / of other users; members of A read and upload; the audit trail is for
+# admins (403 for the other roles of A); tokens belong to their user (anybody else, superuser included -> 404);
+# the superuser sees every company.
+#                                          anonymous accountant reviewer admin outsider superuser
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/api/audit/"):                     _row(401, 403, 403, 200, 404, 200),
+    ("POST", "/api/imports/"):                  _row(401, 202, 202, 202, 404, 202),
+    ("GET", "/api/imports/{import_id}"):        _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/ingest/csv"):                _row(401, 202, 202, 202, 404, 202),
+    ("GET", "/api/jobs/{job_id}"):              _row(401, 200, 200, 200, 404, 200),
+    ("GET", "/api/jobs/company/{company_id}"):  _row(401, 200, 200, 200, 404, 200),
+    ("GET", "/api/tokens/"):                    _row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/tokens/"):                   _row(401, 201, 201, 201, 201, 201),
+    ("DELETE", "/api/tokens/{token_id}"):       _row(401, 204, 404, 404, 404, 404),
+    ("GET", "/api/transactions/"):              _row(401, 200, 200, 200, 200, 200),
+}
+
+# Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
+SCHEMA_ENDPOINT_EXPECTED = _row(401, 200, 200, 200, 200, 200)
+
+
+def _upload_body(world: "World") -> dict[str, Any]:
+    return {"company": world.company_a.slug, "bank_account": "1000", "file": SimpleUploadedFile("a.csv", CSV)}
+
+
+# Request bodies of the writing operations: valid for company A, so that the success status is reachable.
+BODIES: dict[tuple[str, str], tuple[Callable[["World"], dict[str, Any]], str]] = {
+    ("POST", "/api/imports/"): (_upload_body, "multipart"),
+    ("POST", "/api/ingest/csv"): (_upload_body, "multipart"),
+    ("POST", "/api/tokens/"): (lambda world: {"name": "x"}, "json"),
+}
+
+
+def schema_operations() -> dict[tuple[str, str], dict[str, Any]]:
+    """Every (METHOD, path) under /api/ in the OpenAPI schema, with its operation object."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (method.upper(), path): operation
+        for path, item in schema["paths"].items() if path.startswith("/api/")
+        for method, operation in item.items() if method in HTTP_METHODS
+    }
+
+
+SCHEMA_OPERATIONS = schema_operations()
+
+
+@dataclass
+class World:
+    company_a: Company
+    company_b: Company
+    job: Job
+    batch: ImportBatch
+    token: ApiToken  # accountant_a's
+    transactions_a: list[Transaction]
+    transactions_b: list[Transaction]
+
+    def secrets_of_a(self) -> list[str]:
+        """Strings that must never appear in what a stranger to company A receives."""
+        return [
+            self.company_a.slug, self.company_a.name, str(self.job.id), str(self.batch.id), self.batch.sha256,
+            self.token.prefix, *(t.description for t in self.transactions_a),
+        ]
+
+
+def _transactions(company: Company, descriptions: list[str]) -> list[Transaction]:
+    bank = company.accounts.get(code="1000")
+    return [
+        Transaction.objects.create(
+            company=company, bank_account=bank, date=datetime.date(2025, 1, 1) + datetime.timedelta(days=i),
+            description=description, amount=Decimal("-10.00") - i, fingerprint=uuid.uuid4(),
+        )
+        for i, description in enumerate(descriptions)
+    ]
+
+
+@pytest.fixture
+def world(company_a, company_b, accountant_a, reviewer_a, admin_a, outsider, superuser) -> World:
+    batch = import_batch_submit(
+        company=company_a, bank_account=company_a.accounts.get(code="1000"),
+        upload=SimpleUploadedFile("a.csv", CSV), filename="a.csv", user=None, enqueue=False,
+    )
+    token, _ = api_token_create(user=accountant_a, name="x")
+    audit_record(action="matrix.seed", company=company_a, actor=admin_a, target=company_a)
+    Job.objects.create(company=company_b, kind="ingest")
+    return World(
+        company_a=company_a,
+        company_b=company_b,
+        job=Job.objects.create(company=company_a, kind="ingest"),
+        batch=batch,
+        token=token,
+        transactions_a=_transactions(company_a, ["ALPHA SECRET FLOUR", "ALPHA SECRET OVEN"]),
+        transactions_b=_transactions(company_b, ["BETA LUMBER"]),
+    )
+
+
+def _client(request: pytest.FixtureRequest, actor: str, token_client_for) -> tuple[APIClient, Any]:
+    if actor == "anonymous":
+        return APIClient(), None
+    user = request.getfixturevalue(actor)
+    return token_client_for(user), user
+
+
+def _urls(path: str, operation: dict[str, Any], world: World) -> list[str]:
+    """The concrete URLs for an operation: path parameters filled with company A's objects; a company given
+    by id and by slug (both must answer alike); required query parameters filled too."""
+    company_refs = [str(world.company_a.pk), world.company_a.slug]
+    fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk}
+    names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+    unknown = names - set(fixed) - {"company_id"}
+    assert not unknown, f"{path}: no object of company A for path parameter(s) {unknown}; extend _urls()"
+    required_query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query" and p.get("required")]
+    assert set(required_query) <= {"company"}, f"{path}: fill the required query parameters {required_query}"
+    needs_company = "company_id" in names or "company" in required_query
+    urls = []
+    for ref in company_refs if needs_company else company_refs[:1]:
+        url = path.format(**{name: (ref if name == "company_id" else fixed[name]) for name in names})
+        if required_query:
+            url += f"?company={ref}"
+        urls.append(url)
+    return urls
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    import_batches: int
+    jobs: int
+    tokens: int
+    transactions: int
+    token_revoked: bool
+
+
+def _snapshot(world: World) -> Snapshot:
+    world.token.refresh_from_db()
+    return Snapshot(
+        import_batches=ImportBatch.objects.count(), jobs=Job.objects.count(), tokens=ApiToken.objects.count(),
+        transactions=Transaction.objects.count(), token_revoked=world.token.revoked_at is not None,
+    )
+
+
+def _matrix_params() -> list:
+    params = []
+    for key in sorted(set(SCHEMA_OPERATIONS) | set(EXPECTED), key=lambda k: (k[1], k[0])):
+        method, path = key
+        row = EXPECTED.get(key)
+        for actor in ACTORS:
+            expected = row[actor] if row else None
+            label = f"{method} {path} as {actor} -> {expected if expected else 'NO ROW'}"
+            params.append(pytest.param(method, path, actor, expected, id=label))
+    return params
+
+
+def test_the_matrix_covers_exactly_the_schema_operations():
+    """A new endpoint must get a row in EXPECTED; a row of a removed endpoint must go."""
+    assert set(SCHEMA_OPERATIONS) == set(EXPECTED), (
+        f"in the schema without a row: {sorted(set(SCHEMA_OPERATIONS) - set(EXPECTED))}; "
+        f"rows without an operation: {sorted(set(EXPECTED) - set(SCHEMA_OPERATIONS))}"
+    )
+    assert all(set(row) == set(ACTORS) for row in EXPECTED.values())
+    writes = {key for key in SCHEMA_OPERATIONS if key[0] in {"POST", "PUT", "PATCH"}}
+    assert writes == set(BODIES), "every writing operation needs a valid body in BODIES"
+
+
+@pytest.mark.parametrize(("method", "path", "actor", "expected"), _matrix_params())
+def test_authorization_matrix(method, path, actor, expected, world, request, token_client_for):
+    assert (method, path) in SCHEMA_OPERATIONS, f"{method} {path} has a row in EXPECTED but is not in the schema"
+    assert expected is not None, f"{method} {path} has no row in EXPECTED: decide who may call it"
+    client, user = _client(request, actor, token_client_for)
+
+    for url in _urls(path, SCHEMA_OPERATIONS[(method, path)], world):
+        before = _snapshot(world)
+        body, body_format = BODIES.get((method, path), (None, None))
+        kwargs = {"data": body(world), "format": body_format} if body else {}
+        response = getattr(client, method.lower())(url, **kwargs)
+        after = _snapshot(world)
+
+        assert response.status_code == expected, (
+            f"{method} {url} as {actor}: expected {expected}, got {response.status_code}: "
+            f"{response.content[:300]!r}"
+        )
+        if actor in {"anonymous", "outsider"}:
+            leaked = [secret for secret in world.secrets_of_a() if secret in response.content.decode(errors="replace")]
+            assert not leaked, f"{method} {url} as {actor} answered with company A's data: {leaked}"
+        if expected >= 400 or method == "GET":
+            assert after == before, f"{method} {url} as {actor} ({response.status_code}) changed the database"
+        if expected < 400:
+            CONTENT_CHECKS[(method, path)](response=response, world=world, actor=actor, user=user,
+                                           before=before, after=after)
+            if method != "GET":
+                break  # the write succeeded once; the company given the other way is covered by the GETs
+
+
+# --- what a successful answer must contain, per operation --------------------------------------------------
+
+def _check_upload(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    batch = ImportBatch.objects.get(id=body["import_id"])
+    assert batch.company == world.company_a and body["company"] == world.company_a.slug
+    assert batch.uploaded_by == user
+    assert after.import_batches == before.import_batches + 1 and after.jobs == before.jobs + 1
+    assert body["job"]["job_id"] == str(batch.job_id)
+
+
+def _check_import(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert body["import_id"] == str(world.batch.id) and body["company"] == world.company_a.slug
+
+
+def _check_job(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert body["job_id"] == str(world.job.id) and body["company"] == world.company_a.slug
+
+
+def _check_company_jobs(*, response, world, actor, user, before, after) -> None:
+    jobs = response.json()
+    assert str(world.job.id) in {job["job_id"] for job in jobs}
+    assert {job["company"] for job in jobs} == {world.company_a.slug}
+
+
+def _check_audit(*, response, world, actor, user, before, after) -> None:
+    events = response.json()["results"]
+    assert "matrix.seed" in {event["action"] for event in events}
+    assert {event["company"] for event in events} == {world.company_a.slug}
+
+
+def _check_token_list(*, response, world, actor, user, before, after) -> None:
+    listed = {token["id"] for token in response.json()}
+    assert listed == set(ApiToken.objects.filter(user=user).values_list("id", flat=True)), "only your own tokens"
+    assert (world.token.pk in listed) == (actor == "accountant_a")
+
+
+def _check_token_create(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert body["name"] == "x" and body["key"]
+    assert ApiToken.objects.get(pk=body["id"]).user == user
+    assert after.tokens == before.tokens + 1
+
+
+def _check_token_revoke(*, response, world, actor, user, before, after) -> None:
+    assert after.token_revoked and not before.token_revoked
+    assert after.tokens == before.tokens
+
+
+def _check_transactions(*, response, world, actor, user, before, after) -> None:
+    listed = {row["id"] for row in response.json()["results"]}
+    ids_a = {t.pk for t in world.transactions_a}
+    ids_b = {t.pk for t in world.transactions_b}
+    if actor == "outsider":
+        assert not listed & ids_a, "a user of company B sees company A's transactions"
+        assert ids_b <= listed
+    elif actor == "superuser":
+        assert ids_a | ids_b <= listed
+    else:
+        assert listed == ids_a, "a member of company A sees exactly company A's transactions"
+
+
+CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/api/audit/"): _check_audit,
+    ("POST", "/api/imports/"): _check_upload,
+    ("GET", "/api/imports/{import_id}"): _check_import,
+    ("POST", "/api/ingest/csv"): _check_upload,
+    ("GET", "/api/jobs/{job_id}"): _check_job,
+    ("GET", "/api/jobs/company/{company_id}"): _check_company_jobs,
+    ("GET", "/api/tokens/"): _check_token_list,
+    ("POST", "/api/tokens/"): _check_token_create,
+    ("DELETE", "/api/tokens/{token_id}"): _check_token_revoke,
+    ("GET", "/api/transactions/"): _check_transactions,
+}
+
+
+def test_every_row_with_a_success_status_has_a_content_check():
+    assert set(CONTENT_CHECKS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [pytest.param(actor, status, id=f"GET /api/schema/ as {actor} -> {status}")
+     for actor, status in SCHEMA_ENDPOINT_EXPECTED.items()],
+)
+def test_the_schema_endpoint_needs_authentication(actor, expected, world, request, token_client_for):
+    client, _ = _client(request, actor, token_client_for)
+
+    response = client.get("/api/schema/?format=json")
+
+    assert response.status_code == expected, f"GET /api/schema/ as {actor}: {response.status_code}"
+    if expected == 200:
+        assert set(json.loads(response.content)["paths"]) >= {path for _, path in EXPECTED}
