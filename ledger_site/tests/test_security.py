@@ -254,3 +254,27 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY is required" in result.stderr
+
+
+def test_read_only_token_fields_cannot_be_set_through_the_api(accountant_a, token_client_for):
+    response = token_client_for(accountant_a).post(
+        "/api/tokens/", {"name": "mine", "prefix": "evil", "revoked_at": "2020-01-01T00:00:00Z", "id": 999},
+        format="json",
+    )
+
+    token = ApiToken.objects.get(name="mine")
+    assert response.status_code == 201
+    assert token.pk != 999 and token.prefix != "evil" and token.revoked_at is None
+
+
+def test_the_upload_page_refuses_another_companys_bank_account(company_a, company_b, accountant_a, client):
+    client.force_login(accountant_a)
+    foreign_account = company_b.accounts.get(code="1000")
+
+    response = client.post(
+        "/imports/new/", {"bank_account": foreign_account.pk, "files": [SimpleUploadedFile("a.csv", CSV)]}
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not ImportBatch.objects.exists()
