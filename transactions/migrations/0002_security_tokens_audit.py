@@ -70,7 +70,7 @@ def forbid_changes_in_the_database(apps, schema_editor):
     role no TRUNCATE privilege in production.)
     """
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        schema_editor.execute(APPEND_ONLY_SQL, params=None)  # None: the % in RAISE is not a placeholder
 
 
 def allow_changes_again(apps, schema_editor):
