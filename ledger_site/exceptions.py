@@ -55,4 +55,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
+        return None
+    response.data = _error_body(exc)
     return response
+
+
+def _error_body(exc: Exception) -> dict[str, Any]:
+    """DRF's own errors in our shape, so every API error reads {"code", "message", "extra"}."""
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return {"code": "invalid", "message": "Some fields are not valid.", "extra": {"fields": exc.detail}}
+    if isinstance(exc, drf_exceptions.APIException):
+        extra = {"retry_after": exc.wait} if isinstance(exc, drf_exceptions.Throttled) and exc.wait else {}
+        return {"code": str(exc.get_codes()), "message": str(exc.detail), "extra": extra}
+    return {"code": "error", "message": str(exc), "extra": {}}

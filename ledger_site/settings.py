@@ -169,6 +169,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,  # uploads documented as binary files, read-only fields out of requests
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN, and no inline script (CSP)
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -9,8 +10,26 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI sets inline styles; scripts stay 'self'-only (the split view has no inline script).
+    path(
+        "api/docs/",
+        csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     path("api/", include("jobs.api.urls")),
     path("api/", include("transactions.api.urls")),
     path("", include("transactions.urls")),
 ]
+
+
+def _not_found(request, exception=None):  # type: ignore[no-untyped-def]
+    """API clients get the API's JSON error shape for unknown URLs too; browsers get the HTML page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "No such URL.", "extra": {}}, status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = _not_found

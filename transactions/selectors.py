@@ -22,7 +22,8 @@ def company_get_for_user(*, user: Any, reference: str | int, role: str = Role.AC
     """
     companies = Company.objects.for_user(user)
     text = str(reference)
-    company = companies.filter(pk=int(text)).first() if text.isdigit() else companies.filter(slug=text).first()
+    is_id = text.isascii() and text.isdigit()  # "²".isdigit() is true, but it is no id
+    company = companies.filter(pk=int(text)).first() if is_id else companies.filter(slug=text).first()
     if company is None:
         raise Http404("No such company.")
     if not user_has_role(user=user, company=company, role=role):
@@ -51,8 +52,9 @@ def import_batch_get_for_user(*, user: Any, import_id: object) -> ImportBatch:
 
 @dataclass
 class TransactionListing:
-    form: Any  # the bound filter form, for re-rendering
+    form: Any  # the bound filter form, for re-rendering (with its errors)
     queryset: QuerySet
+    errors: dict[str, Any]  # invalid filter values; the queryset is then empty
 
 
 def transaction_list_for_user(*, user: Any, params: Any) -> TransactionListing:
@@ -63,8 +65,9 @@ def transaction_list_for_user(*, user: Any, params: Any) -> TransactionListing:
         .order_by("-date", "-id")
     )
     filterset = TransactionFilter(params, queryset=base, user=user)
-    queryset = filterset.qs if filterset.is_valid() else base.none()
-    return TransactionListing(form=filterset.form, queryset=queryset)
+    if not filterset.is_valid():
+        return TransactionListing(form=filterset.form, queryset=base.none(), errors=dict(filterset.errors))
+    return TransactionListing(form=filterset.form, queryset=filterset.qs, errors={})
 
 
 def audit_events_for_company(*, company: Company, params: Any) -> QuerySet:

@@ -6,19 +6,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobs.api.serializers import JobSerializer
+from ledger_site.api_docs import with_errors
 from jobs.selectors import job_get_for_user, job_list_recent
 from transactions.selectors import company_get_for_user
 
 
 class JobDetailApi(APIView):
-    @extend_schema(responses=JobSerializer, summary="Status, progress and result of one job")
+    @extend_schema(responses=with_errors({200: JobSerializer}, 401, 404), summary="Status, progress and result of one job")
     def get(self, request: Request, job_id: UUID) -> Response:
         job = job_get_for_user(user=request.user, job_id=job_id)
         return Response(JobSerializer(job).data)
 
 
 class JobListForCompanyApi(APIView):
-    @extend_schema(responses=JobSerializer(many=True), summary="The company's 50 most recent jobs, newest first")
+    @extend_schema(
+        responses=with_errors({200: JobSerializer(many=True)}, 401, 404),
+        summary="The company's 50 most recent jobs, newest first",
+    )
     def get(self, request: Request, company_id: str) -> Response:
         company = company_get_for_user(user=request.user, reference=company_id)
         return Response(JobSerializer(job_list_recent(company=company), many=True).data)

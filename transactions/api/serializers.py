@@ -51,8 +51,8 @@ class ImportBatchSerializer(serializers.ModelSerializer):
 class TransactionSerializer(serializers.ModelSerializer):
     company = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     bank_account = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    account = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    import_id = serializers.UUIDField(source="import_batch_id", read_only=True)
+    account = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    import_id = serializers.UUIDField(source="import_batch_id", read_only=True, allow_null=True)
     # Money as a string: JSON numbers would turn it into a float on the client.
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True)
 

@@ -1,7 +1,9 @@
 from uuid import UUID
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
@@ -9,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ledger_site.api_docs import with_errors
 from transactions.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
@@ -17,8 +20,7 @@ from transactions.api.serializers import (
     ImportSubmitSerializer,
     TransactionSerializer,
 )
-from transactions.filters import TransactionFilter
-from transactions.models import ApiToken, Role
+from transactions.models import ApiToken, Role, TransactionStatus
 from transactions.selectors import (
     audit_events_for_company,
     company_get_for_user,
@@ -41,7 +43,7 @@ class ImportSubmitApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ImportSubmitSerializer},
-        responses={202: ImportBatchSerializer},
+        responses=with_errors({202: ImportBatchSerializer}, 400, 401, 403, 404, 413, 422, 429),
         parameters=[IDEMPOTENCY_HEADER],
         summary="Upload a bank file (CSV or OFX) for ingestion",
     )
@@ -65,7 +67,7 @@ class ImportSubmitApi(APIView):
 
 
 class ImportDetailApi(APIView):
-    @extend_schema(responses=ImportBatchSerializer, summary="One import with its counts and job")
+    @extend_schema(responses=with_errors({200: ImportBatchSerializer}, 401, 404), summary="One import with its counts and job")
     def get(self, request: Request, import_id: UUID) -> Response:
         batch = import_batch_get_for_user(user=request.user, import_id=import_id)
         return Response(ImportBatchSerializer(batch).data)
@@ -79,9 +81,17 @@ class TransactionPage(PageNumberPagination):
 
 @extend_schema(
     summary="The user's transactions, newest first",
+    responses=with_errors({200: TransactionSerializer(many=True)}, 400, 401, 404),
     parameters=[
-        OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False)
-        for name in TransactionFilter.base_filters
+        OpenApiParameter("company", OpenApiTypes.INT, description="Company id."),
+        OpenApiParameter("status", str, enum=[choice.value for choice in TransactionStatus]),
+        OpenApiParameter("date_from", OpenApiTypes.DATE),
+        OpenApiParameter("date_to", OpenApiTypes.DATE),
+        OpenApiParameter("account", OpenApiTypes.INT, description="Id of the categorized account."),
+        OpenApiParameter("amount_min", OpenApiTypes.DECIMAL),
+        OpenApiParameter("amount_max", OpenApiTypes.DECIMAL),
+        OpenApiParameter("q", str, description="Text in the description or counterparty."),
+        OpenApiParameter("import_batch", OpenApiTypes.UUID, description="Only this import's rows."),
     ],
 )
 class TransactionListApi(ListAPIView):
@@ -90,17 +100,24 @@ class TransactionListApi(ListAPIView):
     filter_backends: list = []  # filtering happens in the selector, scoped to the user's companies
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return transaction_list_for_user(user=self.request.user, params=self.request.query_params).queryset
+        listing = transaction_list_for_user(user=self.request.user, params=self.request.query_params)
+        if listing.errors:
+            raise ValidationError(listing.errors)
+        return listing.queryset
 
 
 class ApiTokenListCreateApi(APIView):
     """Your own API tokens: list them, or create one (its key is in the response, once)."""
 
-    @extend_schema(responses=ApiTokenSerializer(many=True), summary="Your API tokens")
+    @extend_schema(responses=with_errors({200: ApiTokenSerializer(many=True)}, 401), summary="Your API tokens")
     def get(self, request: Request) -> Response:
         return Response(ApiTokenSerializer(ApiToken.objects.filter(user=request.user), many=True).data)
 
-    @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer}, summary="Create a token")
+    @extend_schema(
+        request=ApiTokenSerializer,
+        responses=with_errors({201: ApiTokenCreatedSerializer}, 400, 401, 403),
+        summary="Create a token",
+    )
     def post(self, request: Request) -> Response:
         form = ApiTokenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -110,7 +127,7 @@ class ApiTokenListCreateApi(APIView):
 
 
 class ApiTokenRevokeApi(APIView):
-    @extend_schema(responses={204: None}, summary="Revoke one of your tokens")
+    @extend_schema(responses=with_errors({204: None}, 401, 404), summary="Revoke one of your tokens")
     def delete(self, request: Request, token_id: int) -> Response:
         api_token_revoke(user=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -122,6 +139,7 @@ class AuditEventPage(PageNumberPagination):
 
 @extend_schema(
     summary="A company's audit trail (admins only)",
+    responses=with_errors({200: AuditEventSerializer(many=True)}, 400, 401, 403, 404),
     parameters=[
         OpenApiParameter("company", str, OpenApiParameter.QUERY, required=True, description="Company id or slug."),
         *(OpenApiParameter(name, str, OpenApiParameter.QUERY, required=False)

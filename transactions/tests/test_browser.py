@@ -117,3 +117,14 @@ def test_tokens_page_shows_a_new_key_once_and_revokes_it(page, accountant_a):
     page.click("text=Revoke")
     expect(page.locator("table")).to_contain_text("revoked")
     assert page.console_errors == []
+
+
+def test_the_interactive_api_docs_render_under_the_content_security_policy(page, accountant_a):
+    log_in(page, "accountant_a")
+
+    page.click("text=API")
+
+    expect(page.get_by_text("Autoledger API").first).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("/api/jobs/{job_id}").first).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "7-api-docs.png")
+    assert page.console_errors == []

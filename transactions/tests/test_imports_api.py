@@ -43,7 +43,8 @@ def test_an_explicit_layout_is_validated_with_a_precise_message(company_a, accou
     bad_layout = post(client, company_a, AMBIGUOUS, layout=json.dumps({"kind": "csv"}))
 
     assert not_json.status_code == 400
-    assert "Not valid JSON" in not_json.json()["layout"][0]
+    assert not_json.json()["code"] == "invalid"
+    assert "Not valid JSON" in not_json.json()["extra"]["fields"]["layout"][0]
     assert bad_layout.status_code == 400
     assert bad_layout.json()["code"] == "invalid_layout"
     assert "missing keys" in bad_layout.json()["message"]
@@ -116,3 +117,17 @@ def test_transactions_api_lists_only_the_users_companies_with_money_as_strings(
     assert body["count"] == 2
     assert {item["company"] for item in body["results"]} == {"alpha-bakery"}
     assert sorted(item["amount"] for item in body["results"]) == ["-49.00", "-50.00"]
+
+
+def test_invalid_transaction_filters_are_a_400_naming_the_field(accountant_a, token_client_for):
+    response = token_client_for(accountant_a).get("/api/transactions/", {"amount_min": "lots", "date_from": "soon"})
+
+    assert response.status_code == 400
+    assert set(response.json()["extra"]["fields"]) == {"amount_min", "date_from"}
+
+
+def test_unknown_api_urls_answer_in_the_api_error_shape(accountant_a, token_client_for):
+    response = token_client_for(accountant_a).delete("/api/tokens/-1")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
