@@ -11,9 +11,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
+from jobs.services import job_run
 from transactions.models import ApiToken, AuditEvent, ImportBatch
 from transactions.services.audit import audit_record
+from transactions.services.imports import import_batch_confirm, import_batch_upload
 from transactions.services.tokens import api_token_create
+from transactions.tests.factories import make_transactions
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = b"Date,Description,Amount\n2025-01-10,STAPLES,-12.50\n"
@@ -211,8 +214,6 @@ def test_pages_send_security_headers(accountant_a, client):
 
 
 def test_descriptions_with_html_are_shown_as_text(company_a, accountant_a, client):
-    from transactions.tests.factories import make_transactions
-
     make_transactions(company_a, 1)
     company_a.transactions.update(description="<script>alert(1)</script>")
     client.force_login(accountant_a)
@@ -278,3 +279,57 @@ def test_the_upload_page_refuses_another_companys_bank_account(company_a, compan
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_threshold_changes_in_the_admin_are_audited_with_before_and_after(company_a, admin_a, client):
+    admin_a.is_staff = True
+    admin_a.save()
+    client.force_login(admin_a)
+
+    response = client.post(
+        f"/admin/transactions/company/{company_a.pk}/change/",
+        {"name": company_a.name, "slug": company_a.slug, "ml_confidence_threshold": "0.900", "ml_review_threshold": ""},
+    )
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="company.thresholds")
+    assert event.before == {"ml_confidence_threshold": "None", "ml_review_threshold": "None"}
+    assert event.after == {"ml_confidence_threshold": "0.900", "ml_review_threshold": "None"}
+
+
+def test_a_reviewer_cannot_change_thresholds_in_the_admin(company_a, reviewer_a, client):
+    reviewer_a.is_staff = True
+    reviewer_a.save()
+    client.force_login(reviewer_a)
+
+    response = client.post(
+        f"/admin/transactions/company/{company_a.pk}/change/",
+        {"name": company_a.name, "slug": company_a.slug, "ml_confidence_threshold": "0.5", "ml_review_threshold": ""},
+    )
+
+    company_a.refresh_from_db()
+    assert response.status_code == 403
+    assert company_a.ml_confidence_threshold is None
+    assert not AuditEvent.objects.exists()
+
+
+def test_confirming_ingesting_and_exporting_an_import_are_audited(company_a, accountant_a, client):
+    batch = import_batch_upload(
+        company=company_a, bank_account=company_a.accounts.get(code="1000"),
+        upload=SimpleUploadedFile("a.csv", CSV), filename="a.csv", user=accountant_a,
+    )
+    batch = import_batch_confirm(batch=batch, user=accountant_a)
+    job_run(job_id=batch.job_id, worker="test")
+    client.force_login(accountant_a)
+    client.get(f"/imports/{batch.id}/errors.csv")
+
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "actor_label"))
+    assert events == [
+        ("import.upload", "user:accountant_a"),
+        ("import.confirm", "user:accountant_a"),
+        ("import.finish", "system:ingest"),
+        ("export.import_errors", "user:accountant_a"),
+    ]
+    assert AuditEvent.objects.get(action="import.finish").after == {
+        "rows": 1, "imported": 1, "duplicates": 0, "rejected": 0,
+    }

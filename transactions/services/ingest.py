@@ -15,6 +15,7 @@ from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jobs.handlers import JobOutcome
@@ -56,7 +57,7 @@ class _Chunk:
 
 def import_batch_ingest(*, job: Job) -> JobOutcome:
     """Ingest the ImportBatch behind `job`; resumes after the last committed chunk."""
-    batch = ImportBatch.objects.select_related("bank_account").get(job=job)
+    batch = ImportBatch.objects.select_related("company", "bank_account").get(job=job)
     if batch.company_id != job.company_id or batch.bank_account.company_id != job.company_id:
         raise ImportRejected("The import does not belong to the job's company.", code="tenant_mismatch")
     layout = Layout.from_dict(batch.layout)
@@ -136,7 +137,7 @@ def chart_lookup(*, company_id: int) -> dict[str, Account]:
 
 
 @dataclass
-class _Candidate:
+class CandidateRow:
     """A valid row on its way into the Transaction table (plain values: model instances cost too much per row)."""
 
     line: int
@@ -154,7 +155,7 @@ class _Candidate:
 
 def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], accounts: dict[str, Account]) -> _Chunk:
     written = _Chunk()
-    candidates: list[_Candidate] = []
+    candidates: list[CandidateRow] = []
     for item in items:
         if isinstance(item, RowError):
             written.errors.append(item)
@@ -175,7 +176,7 @@ def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], a
     return written
 
 
-def _chunk_write_portable(*, batch: ImportBatch, candidates: list[_Candidate]) -> tuple[int, int]:
+def _chunk_write_portable(*, batch: ImportBatch, candidates: list[CandidateRow]) -> tuple[int, int]:
     """Any database: number occurrences in Python, insert with the ORM; the unique constraints decide
     what is new, so two workers or two concurrent uploads of one file never insert a row twice."""
     _number_occurrences(batch=batch, candidates=candidates)
@@ -199,11 +200,11 @@ def _chunk_write_portable(*, batch: ImportBatch, candidates: list[_Candidate]) -
     return len(inserted_lines), len(duplicates)
 
 
-def _status(row: _Candidate) -> str:
+def _status(row: CandidateRow) -> str:
     return TransactionStatus.CATEGORIZED if row.account_id else TransactionStatus.UNCATEGORIZED
 
 
-def _as_model(*, batch: ImportBatch, row: _Candidate, now: object) -> Transaction:
+def _as_model(*, batch: ImportBatch, row: CandidateRow, now: object) -> Transaction:
     return Transaction(
         company_id=batch.company_id, bank_account_id=batch.bank_account_id, import_batch_id=batch.id,
         line=row.line, date=row.date, description=row.description, counterparty=row.counterparty,
@@ -238,9 +239,9 @@ def _resolve_account(value: str | None, accounts: dict[str, Account]) -> Account
     return accounts.get(value) or accounts.get(value.casefold())
 
 
-def _candidate(*, batch: ImportBatch, row: ParsedRow, accounts: dict[str, Account]) -> _Candidate:
+def _candidate(*, batch: ImportBatch, row: ParsedRow, accounts: dict[str, Account]) -> CandidateRow:
     category = _resolve_account(row.account, accounts) if batch.labeled else None
-    return _Candidate(
+    return CandidateRow(
         line=row.line,
         date=row.date,
         description=row.description[:500],
@@ -254,7 +255,7 @@ def _candidate(*, batch: ImportBatch, row: ParsedRow, accounts: dict[str, Accoun
     )
 
 
-def _number_occurrences(*, batch: ImportBatch, candidates: list[_Candidate]) -> None:
+def _number_occurrences(*, batch: ImportBatch, candidates: list[CandidateRow]) -> None:
     """occurrence = 1 + rows with the same fingerprint earlier in this file (earlier chunks read from the DB).
 
     Memory stays bounded however long the file: earlier chunks are asked for in one indexed query per chunk
@@ -280,8 +281,6 @@ def _number_occurrences(*, batch: ImportBatch, candidates: list[_Candidate]) -> 
 
 
 def _advance_checkpoint(*, batch: ImportBatch, rows_done: int, chunk: _Chunk) -> None:
-    from django.db.models import F
-
     ImportBatch.objects.filter(id=batch.id).update(
         rows_done=rows_done,
         imported_count=F("imported_count") + chunk.imported,

@@ -16,7 +16,7 @@ from transactions.models import ImportDuplicate, Transaction, TransactionStatus
 
 if TYPE_CHECKING:
     from transactions.models import ImportBatch
-    from transactions.services.ingest import _Candidate
+    from transactions.services.ingest import CandidateRow
 
 STAGING_COLUMNS = (
     "line", "date", "description", "counterparty", "amount", "currency", "balance", "external_id", "fingerprint",
@@ -73,7 +73,7 @@ SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM duplicates)
 """
 
 
-def chunk_write_postgres(*, batch: ImportBatch, candidates: list[_Candidate]) -> tuple[int, int]:
+def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) -> tuple[int, int]:
     """Write one chunk's valid rows; returns (imported, duplicates). Call inside the chunk's transaction."""
     connection.ensure_connection()
     # A plain psycopg cursor on Django's connection (so inside the chunk's transaction): COPY and
