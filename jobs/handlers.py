@@ -6,7 +6,8 @@ app does not import every other app at start-up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from django.utils.module_loading import import_string
 

@@ -32,12 +32,12 @@ FINAL_STATUSES = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.FINISHED_WITH_
 
 
 class JobQuerySet(models.QuerySet["Job"]):
-    def for_user(self, user: object) -> "JobQuerySet":
+    def for_user(self, user: object) -> JobQuerySet:
         from transactions.models import Company
 
         return self.filter(company__in=Company.objects.for_user(user))
 
-    def orphaned(self, *, heartbeat_before: object) -> "JobQuerySet":
+    def orphaned(self, *, heartbeat_before: object) -> JobQuerySet:
         """Started jobs whose worker has not reported since `heartbeat_before`: it most likely died."""
         return self.filter(status=JobStatus.STARTED, heartbeat_at__lt=heartbeat_before)
 

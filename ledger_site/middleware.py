@@ -1,7 +1,7 @@
 """Refuse oversized uploads from the Content-Length header, before Django reads the body."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse

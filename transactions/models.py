@@ -16,7 +16,7 @@ _PROBABILITY = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
 
 
 class CompanyQuerySet(models.QuerySet["Company"]):
-    def for_user(self, user: object) -> "CompanyQuerySet":
+    def for_user(self, user: object) -> CompanyQuerySet:
         """Companies the user may see: all for a superuser, otherwise those with a membership."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
@@ -102,7 +102,7 @@ class Account(models.Model):
         return f"{self.code} {self.name}"
 
 
-def _upload_path(batch: "ImportBatch", filename: str) -> str:
+def _upload_path(batch: ImportBatch, filename: str) -> str:
     # Generated names only: the user's file name is kept in `original_filename`, never used on disk.
     return f"imports/{batch.company_id}/{batch.id}.upload"
 

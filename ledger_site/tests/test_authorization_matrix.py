@@ -12,7 +12,8 @@ import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -64,12 +65,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
 SCHEMA_ENDPOINT_EXPECTED = _row(401, 200, 200, 200, 200, 200)
 
 
-def _upload_body(world: "World") -> dict[str, Any]:
+def _upload_body(world: World) -> dict[str, Any]:
     return {"company": world.company_a.slug, "bank_account": "1000", "file": SimpleUploadedFile("a.csv", CSV)}
 
 
 # Request bodies of the writing operations: valid for company A, so that the success status is reachable.
-BODIES: dict[tuple[str, str], tuple[Callable[["World"], dict[str, Any]], str]] = {
+BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/imports/"): (_upload_body, "multipart"),
     ("POST", "/api/ingest/csv"): (_upload_body, "multipart"),
     ("POST", "/api/tokens/"): (lambda world: {"name": "x"}, "json"),

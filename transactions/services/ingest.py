@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import islice
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction

@@ -86,7 +86,7 @@ def test_uploading_the_same_file_again_lists_the_duplicates(page, company_a, acc
     worker_factory()
     log_in(page, "accountant_a")
 
-    for attempt in range(2):
+    for _ in range(2):  # the second upload is the same file
         page.goto("/imports/new/")
         page.set_input_files("input[type=file]", str(statement))
         page.click("#upload-button")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jobs.services import job_run
-from transactions.models import ImportBatch, ImportStatus, Transaction
+from transactions.models import ImportBatch, ImportStatus
 from transactions.services.imports import import_batch_submit
 from transactions.tests.factories import make_transactions
 
