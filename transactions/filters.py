@@ -4,16 +4,21 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 
 from transactions.models import Account, Company, ImportBatch, Transaction, TransactionStatus
 
 
+class DateInput(forms.DateInput):
+    input_type = "date"  # the browser's date picker; it submits ISO dates
+
+
 class TransactionFilter(django_filters.FilterSet):
     company = django_filters.ModelChoiceFilter(queryset=Company.objects.none())
     status = django_filters.ChoiceFilter(choices=TransactionStatus.choices)
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="To")
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From", widget=DateInput)
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="To", widget=DateInput)
     account = django_filters.ModelChoiceFilter(queryset=Account.objects.none())
     amount_min = django_filters.NumberFilter(field_name="amount", lookup_expr="gte", label="Amount ≥")
     amount_max = django_filters.NumberFilter(field_name="amount", lookup_expr="lte", label="Amount ≤")
