@@ -17,6 +17,7 @@ from jobs.models import Job
 from ledger_site.exceptions import DomainError
 from transactions.forms import MappingForm, UploadForm
 from transactions.models import ApiToken, Company, ImportStatus, Role
+from transactions.pagination import CappedPaginator
 from transactions.parsing import Layout
 from transactions.selectors import (
     audit_events_for_company,
@@ -142,7 +143,7 @@ def csv_safe(text: str) -> str:
 @require_GET
 def transaction_list(request: HttpRequest) -> HttpResponse:
     listing = transaction_list_for_user(user=request.user, params=request.GET)
-    page = Paginator(listing.queryset, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(listing.queryset, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -73,10 +73,13 @@ class ImportDetailApi(APIView):
         return Response(ImportBatchSerializer(batch).data)
 
 
-class TransactionPage(PageNumberPagination):
+class TransactionPage(CursorPagination):
+    """Cursor pages (next/previous links, no total): constant time however many transactions a company has."""
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+    ordering = ("-date", "-id")
 
 
 @extend_schema(

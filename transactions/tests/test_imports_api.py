@@ -114,7 +114,7 @@ def test_transactions_api_lists_only_the_users_companies_with_money_as_strings(
 
     assert response.status_code == 200
     body = response.json()
-    assert body["count"] == 2
+    assert len(body["results"]) == 2 and body["next"] is None
     assert {item["company"] for item in body["results"]} == {"alpha-bakery"}
     assert sorted(item["amount"] for item in body["results"]) == ["-49.00", "-50.00"]
 

@@ -118,7 +118,7 @@ def test_transactions_list_filters_and_scopes_to_the_users_companies(
     make_transactions(company_b, 5)
     client.force_login(accountant_a)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         page = client.get("/transactions/")
     filtered = client.get("/transactions/", {"amount_min": "0", "q": "vendor 1", "date_to": "2025-04-30"})
 
@@ -136,3 +136,17 @@ def test_transactions_list_ignores_another_companys_filter_values(company_a, com
     response = client.get("/transactions/", {"company": company_b.pk})
 
     assert response.context["page"].paginator.count == 0
+
+
+def test_a_long_list_stops_counting_at_the_cap_but_still_pages(company_a, accountant_a, client, monkeypatch):
+    monkeypatch.setattr("transactions.pagination.COUNT_CAP", 100)
+    make_transactions(company_a, 120)
+    client.force_login(accountant_a)
+
+    first = client.get("/transactions/")
+    third = client.get("/transactions/", {"page": 3})
+
+    assert "More than 100 transactions" in first.content.decode()
+    assert first.context["page"].has_next()
+    assert len(third.context["page"]) == 20  # rows past the cap are still reachable
+    assert not third.context["page"].has_next()
