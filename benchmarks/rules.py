@@ -23,7 +23,6 @@ import argparse
 import itertools
 import random
 import statistics
-import string
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -183,6 +182,7 @@ class RunResult:
     engine_seconds: float  # stage 2 only: match(txns, texts)
     rows: int
     matched: int
+    deciding_rules: int  # distinct rules that decided at least one row
 
 
 def run(specs: list[RuleSpec], rows: int, batch_size: int) -> RunResult:
@@ -193,6 +193,7 @@ def run(specs: list[RuleSpec], rows: int, batch_size: int) -> RunResult:
     compile_seconds = clock() - started
     match_seconds = prepare_seconds = engine_seconds = 0.0
     total = matched = 0
+    deciding: set[int] = set()
     for batch in batches(rows, batch_size):
         started = clock()
         results = compiled.match(batch)
@@ -206,7 +207,8 @@ def run(specs: list[RuleSpec], rows: int, batch_size: int) -> RunResult:
         assert staged == results, "match(txns) and match(txns, prepare_texts(txns)) disagree"
         total += len(batch)
         matched += sum(result is not None for result in results)
-    return RunResult(compile_seconds, match_seconds, prepare_seconds, engine_seconds, total, matched)
+        deciding.update(result.rule_id for result in results if result is not None)
+    return RunResult(compile_seconds, match_seconds, prepare_seconds, engine_seconds, total, matched, len(deciding))
 
 
 def naive_comparison(specs: list[RuleSpec], batch_size: int) -> tuple[float, float, bool]:
@@ -245,7 +247,8 @@ def main() -> None:
         results.append(result)
         print(
             f"run {number}: match {result.rows / result.match_seconds:,.0f} rows/s, "
-            f"compile {result.compile_seconds * 1000:.0f} ms, matched {result.matched / result.rows:.1%}"
+            f"compile {result.compile_seconds * 1000:.0f} ms, matched {result.matched / result.rows:.1%} "
+            f"by {result.deciding_rules} distinct rules"
         )
 
     def row(label: str, values: list[float], fmt: str) -> str:

@@ -31,8 +31,8 @@ from .text import RuleTexts, counterparty_text, description_text, prepare_texts
 from .validation import validate_condition, validate_rule
 
 __all__ = [
-    "FIELD_OPS",
     "FIELDS",
+    "FIELD_OPS",
     "MAX_PATTERN_LENGTH",
     "REGEX_TEXT_LIMIT",
     "CompiledRules",

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 # The parser ``re.compile`` uses; the public ``sre_parse`` alias is deprecated since 3.11.
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 __all__ = [
     "MAX_OVERLAPPING_REPEATS",
@@ -109,64 +109,63 @@ def combine_patterns(patterns: Sequence[str]) -> re.Pattern[str] | None:
 # --- shape analysis ------------------------------------------------------------------------------
 
 
+_NESTED = (
+    "nested quantifier: a repeated group contains a variable repetition, like (a+)+ or (.*a){20}, which can "
+    "take exponential time; repeat the group or its contents, not both"
+)
+_AMBIGUOUS = (
+    "repeated alternation whose branches can match the same text, like (a|a)* or (a|ab)+, which can take "
+    "exponential time; make the alternatives start differently"
+)
+
+
+def _children(op: Any, arg: Any) -> list[SubPattern]:
+    """The sub-patterns directly inside a node (none for single characters and anchors)."""
+    if op in _REPEATS:
+        return [arg[2]]  # (min, max, item)
+    if op == sre.BRANCH:
+        return list(arg[1])  # (None, alternatives)
+    if op == sre.SUBPATTERN:
+        return [arg[3]]  # (group, add_flags, del_flags, pattern)
+    if op == sre.ATOMIC_GROUP:
+        return [arg]
+    if op in (sre.ASSERT, sre.ASSERT_NOT):
+        return [arg[1]]  # (direction, pattern)
+    return []
+
+
 def _shape_problem(tree: SubPattern, *, repeated: bool) -> str | None:
     """Find exponential shapes; ``repeated`` means we are inside a group repeated more than once."""
     for op, arg in tree:
         if op in (sre.GROUPREF, sre.GROUPREF_EXISTS):
             return "backreferences and conditional groups are not supported (they can take exponential time)"
+        inside_repeat = repeated
         if op in _REPEATS:
             low, high, item = arg
             if repeated and low != high:
-                return (
-                    "nested quantifier: a repeated group contains a variable repetition, like (a+)+ or "
-                    "(.*a){20}, which can take exponential time; repeat the group or its contents, not both"
-                )
+                return _NESTED
             if high > 1 and _has_ambiguous_branch(item):
-                return (
-                    "repeated alternation whose branches can match the same text, like (a|a)* or (a|ab)+, "
-                    "which can take exponential time; make the alternatives start differently"
-                )
-            problem = _shape_problem(item, repeated=repeated or high > 1)
-        elif op == sre.BRANCH:
-            problem = next(
-                (found for alternative in arg[1] if (found := _shape_problem(alternative, repeated=repeated))), None
-            )
-        elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.ASSERT, sre.ASSERT_NOT):
-            problem = _shape_problem(_child(op, arg), repeated=repeated)
-        else:
-            continue
-        if problem:
-            return problem
+                return _AMBIGUOUS
+            inside_repeat = repeated or high > 1
+        for child in _children(op, arg):
+            problem = _shape_problem(child, repeated=inside_repeat)
+            if problem:
+                return problem
     return None
 
 
-def _child(op: Any, arg: Any) -> SubPattern:
-    """The sub-pattern inside a group or lookaround node."""
-    if op == sre.SUBPATTERN:
-        return arg[3]
-    if op == sre.ATOMIC_GROUP:
-        return arg
-    return arg[1]  # ASSERT, ASSERT_NOT: (direction, pattern)
-
-
 def _has_ambiguous_branch(tree: SubPattern) -> bool:
-    """Whether an alternation in ``tree`` has a branch that can match empty text or two branches that can start alike."""
+    """Whether an alternation in ``tree`` has a branch that can match empty text or two that can start alike."""
     for op, arg in tree:
         if op == sre.BRANCH:
-            firsts = []
+            firsts: list[frozenset[str]] = []
             for alternative in arg[1]:
                 chars, nullable = _first_chars(alternative)
                 if nullable or any(chars & other for other in firsts):
                     return True
                 firsts.append(chars)
-            if any(_has_ambiguous_branch(alternative) for alternative in arg[1]):
-                return True
-        elif op in _REPEATS:
-            if _has_ambiguous_branch(arg[2]):
-                return True
-        elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.ASSERT, sre.ASSERT_NOT):
-            if _has_ambiguous_branch(_child(op, arg)):
-                return True
+        if any(_has_ambiguous_branch(child) for child in _children(op, arg)):
+            return True
     return False
 
 
@@ -192,7 +191,7 @@ def _first_chars(tree: SubPattern) -> tuple[frozenset[str], bool]:
                 continue
             return frozenset(chars), False
         if op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
-            inner, nullable = _first_chars(_child(op, arg))
+            inner, nullable = _first_chars(_children(op, arg)[0])
             chars |= inner
             if nullable:
                 continue
@@ -218,30 +217,20 @@ def _overlap_problem(tree: SubPattern) -> str | None:
 def _variable_repeats(tree: SubPattern) -> Iterable[frozenset[str]]:
     """The character sets of the repetitions that can match a varying number of times (more than once)."""
     for op, arg in tree:
-        if op in _REPEATS:
-            low, high, item = arg
-            if low != high and high > 1:
-                yield _all_chars(item)
-            yield from _variable_repeats(item)
-        elif op == sre.BRANCH:
-            for alternative in arg[1]:
-                yield from _variable_repeats(alternative)
-        elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.ASSERT, sre.ASSERT_NOT):
-            yield from _variable_repeats(_child(op, arg))
+        if op in _REPEATS and arg[0] != arg[1] and arg[1] > 1:
+            yield _all_chars(arg[2])
+        for child in _children(op, arg):
+            yield from _variable_repeats(child)
 
 
 def _all_chars(tree: SubPattern) -> frozenset[str]:
     """Every character some part of ``tree`` can consume (an over-approximation)."""
     chars: set[str] = set()
     for op, arg in tree:
-        if op in _REPEATS:
-            chars |= _all_chars(arg[2])
-        elif op == sre.BRANCH:
-            for alternative in arg[1]:
-                chars |= _all_chars(alternative)
-        elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP, sre.ASSERT, sre.ASSERT_NOT):
-            chars |= _all_chars(_child(op, arg))
-        else:
+        children = _children(op, arg)
+        for child in children:
+            chars |= _all_chars(child)
+        if not children:
             chars |= _atom_chars(op, arg)
     return frozenset(chars)
 
@@ -284,7 +273,7 @@ def _required_char_problem(tree: SubPattern) -> str | None:
             if not (char.isalnum() or char == " "):
                 return f"the pattern requires {char!r}, which {_NEVER_IN_TEXT}"
         elif op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
-            problem = _required_char_problem(_child(op, arg))
+            problem = _required_char_problem(_children(op, arg)[0])
             if problem:
                 return problem
     return None

@@ -136,19 +136,19 @@ def test_counterparty_regex_and_starts_with() -> None:
 @pytest.mark.parametrize(
     ("op", "value", "amount", "expected"),
     [
-        ("eq", Decimal("100"), "-100.00", True),  # magnitude, and 100 == 100.00
-        ("eq", Decimal("100"), "100.00", True),
-        ("eq", Decimal("100"), "-100.01", False),
-        ("lt", Decimal("100"), "-99.99", True),
-        ("lt", Decimal("100"), "-100.00", False),  # strict
-        ("gt", Decimal("100"), "100.01", True),
-        ("gt", Decimal("100"), "100.00", False),  # strict
-        ("gt", Decimal("100"), "-250.00", True),
+        ("eq", Decimal(100), "-100.00", True),  # magnitude, and 100 == 100.00
+        ("eq", Decimal(100), "100.00", True),
+        ("eq", Decimal(100), "-100.01", False),
+        ("lt", Decimal(100), "-99.99", True),
+        ("lt", Decimal(100), "-100.00", False),  # strict
+        ("gt", Decimal(100), "100.01", True),
+        ("gt", Decimal(100), "100.00", False),  # strict
+        ("gt", Decimal(100), "-250.00", True),
         ("between", (Decimal("10.00"), Decimal("99.99")), "-10.00", True),  # inclusive low
         ("between", (Decimal("10.00"), Decimal("99.99")), "99.99", True),  # inclusive high
         ("between", (Decimal("10.00"), Decimal("99.99")), "-9.99", False),
         ("between", (Decimal("10.00"), Decimal("99.99")), "100.00", False),
-        ("between", (Decimal("5"), Decimal("5")), "-5.00", True),  # low == high is allowed
+        ("between", (Decimal(5), Decimal(5)), "-5.00", True),  # low == high is allowed
     ],
 )
 def test_amount_conditions(op: str, value: object, amount: str, expected: bool) -> None:
@@ -186,7 +186,7 @@ def test_all_needs_every_condition() -> None:
     spec = rule(
         cond("counterparty", "equals", "amazon"),
         cond("direction", "out"),
-        cond("amount", "gt", Decimal("500")),
+        cond("amount", "gt", Decimal(500)),
     )
 
     assert matches(spec, txn("AMZN MKTP US*2K4LL0", amount="-899.00"))

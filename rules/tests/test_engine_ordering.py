@@ -55,7 +55,7 @@ def test_full_tie_goes_to_the_lower_rule_id() -> None:
 
 
 def test_a_more_specific_rule_that_does_not_match_lets_the_next_one_decide() -> None:
-    specs = [rule(1, EQUALS, Condition("amount", "gt", Decimal("100"))), rule(2, CONTAINS)]
+    specs = [rule(1, EQUALS, Condition("amount", "gt", Decimal(100))), rule(2, CONTAINS)]
 
     assert winner(specs) == 2
 
