@@ -241,7 +241,8 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         404: ("outsider", lambda w: ("delete", f"/api/tokens/{w['token'].pk}", {})),
     },
     ("GET", "/api/transactions/"): {
-        404: ("accountant_a", lambda w: ("get", "/api/transactions/?page=99", {})),
+        400: ("accountant_a", lambda w: ("get", "/api/transactions/?amount_min=lots", {})),
+        404: ("accountant_a", lambda w: ("get", "/api/transactions/?cursor=not-a-cursor", {})),
     },
 }
 
