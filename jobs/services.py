@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jobs.exceptions import IdempotencyKeyReused
@@ -87,13 +88,12 @@ def job_claim(*, job_id: UUID | str, worker: str) -> Job | None:
     """Move a queued job to started (a conditional UPDATE, so only one worker wins); None if not claimable."""
     now = timezone.now()
     claimed = Job.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.STARTED, started_at=now, heartbeat_at=now, worker=worker[:255], error="", error_code=""
+        status=JobStatus.STARTED, started_at=now, heartbeat_at=now, worker=worker[:255], error="", error_code="",
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return None
-    job = Job.objects.select_related("company").get(id=job_id)
-    Job.objects.filter(id=job_id).update(attempts=job.attempts + 1)
-    return job
+    return Job.objects.select_related("company").get(id=job_id)
 
 
 def job_progress(*, job: Job, processed: int, total: int | None, percent: int | None = None) -> None:
