@@ -62,6 +62,8 @@ class Job(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: set when the job is enqueued and on every progress report. The orphan sweep re-sends
+    # queued jobs and re-enqueues started ones whose heartbeat is older than LEDGER_JOB_STALE_SECONDS.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -14,18 +14,16 @@ from transactions.models import (
     ImportBatch,
     ImportRowError,
     Membership,
-    Role,
     Transaction,
 )
+from transactions.selectors import company_ids_administered_by
 from transactions.services.audit import audit_record
 
 
 def _admin_company_ids(request: HttpRequest) -> set[int]:
     """Companies where the staff user holds the admin role (cached on the request)."""
     if not hasattr(request, "_admin_company_ids"):
-        request._admin_company_ids = set(  # type: ignore[attr-defined]
-            Membership.objects.filter(user=request.user, role=Role.ADMIN).values_list("company_id", flat=True)
-        )
+        request._admin_company_ids = company_ids_administered_by(user=request.user)  # type: ignore[attr-defined]
     return request._admin_company_ids  # type: ignore[attr-defined]
 
 

@@ -39,6 +39,13 @@ def user_has_role(*, user: Any, company: Company, role: str) -> bool:
     return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
 
 
+def company_ids_administered_by(*, user: Any) -> set[int]:
+    """Ids of the companies where the user holds the admin role (every company for a superuser)."""
+    if getattr(user, "is_superuser", False):
+        return set(Company.objects.values_list("id", flat=True))
+    return set(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("company_id", flat=True))
+
+
 def import_batch_get_for_user(*, user: Any, import_id: object) -> ImportBatch:
     batch = (
         ImportBatch.objects.filter(company__in=Company.objects.for_user(user), id=import_id)

@@ -22,6 +22,7 @@ from transactions.parsing import Layout
 from transactions.selectors import (
     audit_events_for_company,
     company_get_for_user,
+    company_ids_administered_by,
     import_batch_get_for_user,
     transaction_list_for_user,
 )
@@ -37,9 +38,7 @@ PREVIEW_ROWS = 10
 def home(request: HttpRequest) -> HttpResponse:
     companies = Company.objects.for_user(request.user)
     jobs = Job.objects.for_user(request.user).select_related("company")[:20]
-    administered = set(
-        request.user.memberships.filter(role=Role.ADMIN).values_list("company_id", flat=True)
-    ) if not request.user.is_superuser else {company.pk for company in companies}
+    administered = company_ids_administered_by(user=request.user)
     return render(
         request, "transactions/home.html", {"companies": companies, "jobs": jobs, "administered": administered}
     )

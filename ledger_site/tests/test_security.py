@@ -281,15 +281,19 @@ def test_the_upload_page_refuses_another_companys_bank_account(company_a, compan
     assert not ImportBatch.objects.exists()
 
 
-def test_threshold_changes_in_the_admin_are_audited_with_before_and_after(company_a, admin_a, client):
-    admin_a.is_staff = True
-    admin_a.save()
-    client.force_login(admin_a)
-
-    response = client.post(
-        f"/admin/transactions/company/{company_a.pk}/change/",
-        {"name": company_a.name, "slug": company_a.slug, "ml_confidence_threshold": "0.900", "ml_review_threshold": ""},
+def post_thresholds_as(user, client, company, confidence: str):
+    """A staff user submits the company's change form in the admin with a new confidence threshold."""
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    return client.post(
+        f"/admin/transactions/company/{company.pk}/change/",
+        {"name": company.name, "slug": company.slug, "ml_confidence_threshold": confidence, "ml_review_threshold": ""},
     )
+
+
+def test_threshold_changes_in_the_admin_are_audited_with_before_and_after(company_a, admin_a, client):
+    response = post_thresholds_as(admin_a, client, company_a, "0.900")
 
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="company.thresholds")
@@ -298,14 +302,7 @@ def test_threshold_changes_in_the_admin_are_audited_with_before_and_after(compan
 
 
 def test_a_reviewer_cannot_change_thresholds_in_the_admin(company_a, reviewer_a, client):
-    reviewer_a.is_staff = True
-    reviewer_a.save()
-    client.force_login(reviewer_a)
-
-    response = client.post(
-        f"/admin/transactions/company/{company_a.pk}/change/",
-        {"name": company_a.name, "slug": company_a.slug, "ml_confidence_threshold": "0.5", "ml_review_threshold": ""},
-    )
+    response = post_thresholds_as(reviewer_a, client, company_a, "0.5")
 
     company_a.refresh_from_db()
     assert response.status_code == 403
