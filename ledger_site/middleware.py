@@ -29,3 +29,23 @@ class UploadLimitMiddleware:
                 status=413,
             )
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """Refuse a URL or query string containing a NUL character with a 400.
+
+    No field of ours can hold one (PostgreSQL text cannot), and a NUL that reached a query would be a 500.
+    Form and serializer fields already refuse it; this covers the raw references in paths and query strings
+    (company ids or slugs, audit filters) in one place. Request bodies are not inspected: uploads are binary.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        values = (value for _, values in request.GET.lists() for value in values)
+        if "\x00" in request.path or any("\x00" in value for value in values):
+            return JsonResponse(
+                {"code": "invalid", "message": "The URL contains a NUL character.", "extra": {}}, status=400
+            )
+        return self.get_response(request)

@@ -330,3 +330,16 @@ def test_confirming_ingesting_and_exporting_an_import_are_audited(company_a, acc
     assert AuditEvent.objects.get(action="import.finish").after == {
         "rows": 1, "imported": 1, "duplicates": 0, "rejected": 0,
     }
+
+
+@pytest.mark.parametrize("path", [
+    "/api/audit/?company=alpha%00bakery",
+    "/api/jobs/company/alpha%00bakery",
+    "/api/transactions/?q=a%00b&q=ok",
+    "/transactions/?q=%00",
+])
+def test_a_nul_character_in_the_url_is_a_400_not_a_server_error(admin_a, token_client_for, path):
+    response = token_client_for(admin_a).get(path)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
