@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready
+from celery.schedules import crontab
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledger_site.settings")
@@ -25,6 +26,7 @@ app.conf.update(
         "jobs.reconcile": {"queue": "default"},
         "jobs.train": {"queue": "low"},
         "jobs.promote_rules": {"queue": "low"},
+        "jobs.promote_rules_all": {"queue": "low"},
         "jobs.sweep_orphans": {"queue": "high"},
     },
     # Ack only after the task has run, and put the message back if the worker process dies mid-task:
@@ -45,6 +47,11 @@ app.conf.update(
         "sweep-orphaned-jobs": {
             "task": "jobs.sweep_orphans",
             "schedule": float(os.environ.get("LEDGER_SWEEP_SECONDS", "60")),
+        },
+        # Rule promotion reads 90 days of history per company: once a night is plenty.
+        "promote-rules-nightly": {
+            "task": "jobs.promote_rules_all",
+            "schedule": crontab(hour=int(os.environ.get("RULE_PROMOTION_HOUR", "3")), minute=17),
         },
     },
 )

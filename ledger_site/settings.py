@@ -229,6 +229,18 @@ LEDGER_JOB_STALE_SECONDS = env_int("LEDGER_JOB_STALE_SECONDS", 300, minimum=1)
 LEDGER_JOB_MAX_ATTEMPTS = env_int("LEDGER_JOB_MAX_ATTEMPTS", 3, minimum=1)
 LEDGER_IDEMPOTENCY_TTL_HOURS = env_int("LEDGER_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 LEDGER_INGEST_CHUNK_ROWS = env_int("LEDGER_INGEST_CHUNK_ROWS", 500, minimum=1)
+LEDGER_CLASSIFY_CHUNK_ROWS = env_int("LEDGER_CLASSIFY_CHUNK_ROWS", 2000, minimum=1)
+
+# Rules: promotion proposes a rule for a vendor with at least this many confirmed transactions in the lookback
+# window, at least this share of them in one account; a rejected proposal comes back only when its support
+# has grown by the growth share (or its majority account changed). An active rule is flagged for review once
+# it has this many corrections and its observed precision is below the promotion bar.
+RULE_PROMOTION_MIN_SUPPORT = env_int("RULE_PROMOTION_MIN_SUPPORT", 20, minimum=1)
+RULE_PROMOTION_MIN_PRECISION = env_probability("RULE_PROMOTION_MIN_PRECISION", "0.95")
+RULE_PROMOTION_LOOKBACK_DAYS = env_int("RULE_PROMOTION_LOOKBACK_DAYS", 90, minimum=1)
+RULE_PROMOTION_REPROPOSE_GROWTH = env_probability("RULE_PROMOTION_REPROPOSE_GROWTH", "0.5")  # +50 % support
+RULE_FLAG_MIN_CORRECTIONS = env_int("RULE_FLAG_MIN_CORRECTIONS", 3, minimum=1)
+RULE_TEST_MAX_TRANSACTIONS = env_int("RULE_TEST_MAX_TRANSACTIONS", 200_000, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("api/", include("jobs.api.urls")),
     path("api/", include("transactions.api.urls")),
+    path("api/", include("rules.api.urls")),
+    path("rules/", include("rules.urls")),
     path("", include("transactions.urls")),
 ]
 

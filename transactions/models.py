@@ -194,6 +194,9 @@ class Transaction(models.Model):
         Account, null=True, blank=True, on_delete=models.PROTECT, related_name="categorized_transactions",
         db_index=False,
     )
+    # When a person gave or confirmed `account` (a labeled import, an approval, a correction); empty while the
+    # account is only a machine's decision. Rule promotion and model training learn from confirmed rows only.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -216,6 +219,10 @@ class Transaction(models.Model):
             models.Index(fields=["company", "-date", "-id"], name="txn_company_recent"),
             models.Index(fields=["company", "status", "-date"], name="txn_company_status"),
             models.Index(fields=["import_batch", "line"], name="txn_batch_line"),
+            models.Index(
+                fields=["company", "confirmed_at"], condition=models.Q(confirmed_at__isnull=False),
+                name="txn_company_confirmed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,8 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from jobs.handlers import JobOutcome
-from jobs.models import Job
-from jobs.services import job_progress
+from jobs.models import Job, JobKind
+from jobs.services import job_create, job_progress
 from transactions.exceptions import ImportRejected
 from transactions.models import (
     Account,
@@ -87,6 +87,13 @@ def import_batch_ingest(*, job: Job) -> JobOutcome:
         action="import.finish", company=batch.company, system="ingest", target=batch,
         after={key: summary[key] for key in ("rows", "imported", "duplicates", "rejected")},
     )
+    if not batch.labeled and batch.imported_count:
+        # The new rows go straight on to classification (a job of its own, on the default queue).
+        classify, _ = job_create(
+            company=batch.company, kind=JobKind.CLASSIFY, created_by=job.created_by,
+            params={"import_batch": str(batch.id)},
+        )
+        summary["classify_job_id"] = str(classify.id)
     return JobOutcome(result=summary, has_errors=batch.rejected_count > 0)
 
 
@@ -210,7 +217,7 @@ def _as_model(*, batch: ImportBatch, row: CandidateRow, now: object) -> Transact
         line=row.line, date=row.date, description=row.description, counterparty=row.counterparty,
         amount=row.amount, currency=row.currency, balance=row.balance, external_id=row.external_id,
         fingerprint=row.fingerprint, occurrence=row.occurrence, status=_status(row), account_id=row.account_id,
-        created_at=now,
+        confirmed_at=now if row.account_id else None, created_at=now,
     )
 
 

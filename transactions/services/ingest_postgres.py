@@ -54,10 +54,11 @@ numbered AS (
 inserted AS (
     INSERT INTO {Transaction._meta.db_table} (
         company_id, bank_account_id, import_batch_id, line, date, description, counterparty, amount, currency,
-        balance, external_id, fingerprint, occurrence, status, account_id, created_at)
+        balance, external_id, fingerprint, occurrence, status, account_id, confirmed_at, created_at)
     SELECT %(company)s, %(bank_account)s, %(batch)s, line, date, description, counterparty, amount, currency,
         balance, external_id, fingerprint, occurrence,
-        CASE WHEN account_id IS NULL THEN %(uncategorized)s ELSE %(categorized)s END, account_id, %(now)s
+        CASE WHEN account_id IS NULL THEN %(uncategorized)s ELSE %(categorized)s END, account_id,
+        CASE WHEN account_id IS NULL THEN NULL ELSE %(now)s END, %(now)s
     FROM numbered
     ON CONFLICT DO NOTHING
     RETURNING line
