@@ -52,7 +52,8 @@ def transactions_classify(*, company: Company, import_batch_id: Any = None, job:
         done += len(chunk)
         if job is not None:
             job_progress(job=job, processed=done, total=total)
-    return {"company": company.slug, "transactions": done, "by_method": dict(sorted(counts.items()))}
+    by_method = {method: count for method, count in sorted(counts.items()) if count}
+    return {"company": company.slug, "transactions": done, "by_method": by_method}
 
 
 def _lock_chunk(pending: Any) -> list[tuple[Any, ...]]:
