@@ -189,3 +189,13 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A headless Chromium page on the live server (see ledger_site/tests/browser.py)."""
+    from ledger_site.tests.browser import chromium_page
+
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    yield from chromium_page(live_server.url)

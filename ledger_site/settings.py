@@ -174,6 +174,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN, and no inline script (CSP)
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status"; name each choice set after its model in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "RuleStatusEnum": "rules.models.RuleStatus",
+        "RuleCombineEnum": "rules.models.Combine",
+        "DecisionStatusEnum": "decisions.models.DecisionStatus",
+    },
 }
 
 # Throttle counters and login-failure records must be shared by every web process: Redis when there is one,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("jobs.api.urls")),
     path("api/", include("transactions.api.urls")),
     path("api/", include("rules.api.urls")),
+    path("api/", include("decisions.api.urls")),
     path("rules/", include("rules.urls")),
     path("", include("transactions.urls")),
 ]

@@ -10,7 +10,7 @@ from django.http import Http404
 
 from rules.codec import rule_data_from_json, spec_of
 from rules.engine import CompiledRules, RuleSpec, compile_rules
-from rules.models import Rule, RuleStatus
+from rules.models import Rule
 from transactions.models import Account, Company, Role
 from transactions.selectors import user_has_role
 

@@ -20,7 +20,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from decisions.models import Decision
 from jobs.models import Job
+from rules.models import Rule
+from rules.services.lifecycle import rule_create
 from transactions.models import ApiToken, Company, ImportBatch, Transaction
 from transactions.services.audit import audit_record
 from transactions.services.imports import import_batch_submit
@@ -59,6 +62,19 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/tokens/"):                   _row(401, 201, 201, 201, 201, 201),
     ("DELETE", "/api/tokens/{token_id}"):       _row(401, 204, 404, 404, 404, 404),
     ("GET", "/api/transactions/"):              _row(401, 200, 200, 200, 200, 200),
+    ("GET", "/api/transactions/{transaction_id}/decisions"):  _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/transactions/{transaction_id}/categorize"): _row(401, 403, 200, 200, 404, 200),
+    # Rules: members read and test them; reviewers create and edit proposals; only admins decide.
+    ("GET", "/api/rules/"):                     _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/rules/"):                    _row(401, 403, 201, 201, 404, 201),
+    ("POST", "/api/rules/test"):                _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/rules/bulk"):                _row(401, 403, 403, 200, 404, 200),
+    ("GET", "/api/rules/export"):               _row(401, 200, 200, 200, 404, 200),
+    ("GET", "/api/rules/{rule_id}"):            _row(401, 200, 200, 200, 404, 200),
+    ("PATCH", "/api/rules/{rule_id}"):          _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/rules/{rule_id}/approve"):   _row(401, 403, 403, 200, 404, 200),
+    ("POST", "/api/rules/{rule_id}/reject"):    _row(401, 403, 403, 200, 404, 200),
+    ("POST", "/api/rules/{rule_id}/retire"):    _row(401, 403, 403, 200, 404, 200),
 }
 
 # Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
@@ -70,10 +86,20 @@ def _upload_body(world: World) -> dict[str, Any]:
 
 
 # Request bodies of the writing operations: valid for company A, so that the success status is reachable.
+RULE_BODY = {"name": "Flour", "conditions": [{"field": "description", "op": "contains", "value": "FLOUR"}],
+             "account_code": "6100"}
 BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/imports/"): (_upload_body, "multipart"),
     ("POST", "/api/ingest/csv"): (_upload_body, "multipart"),
     ("POST", "/api/tokens/"): (lambda world: {"name": "x"}, "json"),
+    ("POST", "/api/transactions/{transaction_id}/categorize"): (lambda world: {"account": "6100"}, "json"),
+    ("POST", "/api/rules/"): (lambda world: {"company": world.company_a.slug, **RULE_BODY}, "json"),
+    ("POST", "/api/rules/test"): (lambda world: {"company": world.company_a.slug, **RULE_BODY}, "json"),
+    ("POST", "/api/rules/bulk"): (lambda world: {"action": "approve", "ids": [world.rule.pk]}, "json"),
+    ("PATCH", "/api/rules/{rule_id}"): (lambda world: {"priority": 7}, "json"),
+    ("POST", "/api/rules/{rule_id}/approve"): (lambda world: {}, "json"),
+    ("POST", "/api/rules/{rule_id}/reject"): (lambda world: {"reason": "no"}, "json"),
+    ("POST", "/api/rules/{rule_id}/retire"): (lambda world: {"reason": "no"}, "json"),
 }
 
 
@@ -99,12 +125,13 @@ class World:
     token: ApiToken  # accountant_a's
     transactions_a: list[Transaction]
     transactions_b: list[Transaction]
+    rule: Rule  # a proposed rule of company A
 
     def secrets_of_a(self) -> list[str]:
         """Strings that must never appear in what a stranger to company A receives."""
         return [
             self.company_a.slug, self.company_a.name, str(self.job.id), str(self.batch.id), self.batch.sha256,
-            self.token.prefix, *(t.description for t in self.transactions_a),
+            self.token.prefix, *(t.description for t in self.transactions_a), self.rule.name,
         ]
 
 
@@ -136,6 +163,9 @@ def world(company_a, company_b, accountant_a, reviewer_a, admin_a, outsider, sup
         token=token,
         transactions_a=_transactions(company_a, ["ALPHA SECRET FLOUR", "ALPHA SECRET OVEN"]),
         transactions_b=_transactions(company_b, ["BETA LUMBER"]),
+        rule=rule_create(company=company_a, user=reviewer_a, raw={
+            "name": "ALPHA SECRET RULE", "conditions": [{"field": "description", "op": "contains", "value": "OVEN"}],
+            "account_code": "6100"}),
     )
 
 
@@ -150,7 +180,8 @@ def _urls(path: str, operation: dict[str, Any], world: World) -> list[str]:
     """The concrete URLs for an operation: path parameters filled with company A's objects; a company given
     by id and by slug (both must answer alike); required query parameters filled too."""
     company_refs = [str(world.company_a.pk), world.company_a.slug]
-    fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk}
+    fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk,
+             "rule_id": world.rule.pk, "transaction_id": world.transactions_a[0].pk}
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
     unknown = names - set(fixed) - {"company_id"}
     assert not unknown, f"{path}: no object of company A for path parameter(s) {unknown}; extend _urls()"
@@ -173,6 +204,9 @@ class Snapshot:
     tokens: int
     transactions: int
     token_revoked: bool
+    rules: tuple[tuple[int, str, int, int], ...]  # (id, status, version, priority)
+    decisions: int
+    categorized: int
 
 
 def _snapshot(world: World) -> Snapshot:
@@ -180,6 +214,8 @@ def _snapshot(world: World) -> Snapshot:
     return Snapshot(
         import_batches=ImportBatch.objects.count(), jobs=Job.objects.count(), tokens=ApiToken.objects.count(),
         transactions=Transaction.objects.count(), token_revoked=world.token.revoked_at is not None,
+        rules=tuple(Rule.objects.order_by("id").values_list("id", "status", "version", "priority")),
+        decisions=Decision.objects.count(), categorized=Transaction.objects.filter(account__isnull=False).count(),
     )
 
 
@@ -299,7 +335,72 @@ def _check_transactions(*, response, world, actor, user, before, after) -> None:
         assert listed == ids_a, "a member of company A sees exactly company A's transactions"
 
 
+def _check_decisions(*, response, world, actor, user, before, after) -> None:
+    assert response.json() == []  # nothing decided it yet
+
+
+def _check_categorize(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert (body["transaction"], body["account"], body["method"], body["reviewer"]) == (
+        world.transactions_a[0].pk, "6100", "human", user.username
+    )
+    assert after.decisions == before.decisions + 1 and after.categorized == before.categorized + 1
+
+
+def _check_rule_list(*, response, world, actor, user, before, after) -> None:
+    assert [rule["id"] for rule in response.json()["results"]] == [world.rule.pk]
+
+
+def _check_rule_create(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    rule = Rule.objects.get(pk=body["id"])
+    assert (rule.company, rule.name, rule.created_by) == (world.company_a, "Flour", user)
+    assert body["status"] == ("proposed" if actor == "reviewer_a" else "active")
+
+
+def _check_rule_test(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert (body["would_match"], body["uncategorized"]) == (1, 1)  # "ALPHA SECRET FLOUR"
+
+
+def _check_rule_detail(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert (body["id"], body["company"], [v["version"] for v in body["versions"]]) == (
+        world.rule.pk, world.company_a.slug, [1]
+    )
+
+
+def _check_rule_export(*, response, world, actor, user, before, after) -> None:
+    assert response["Content-Type"].startswith("application/yaml")
+    assert "ALPHA SECRET RULE" in response.content.decode()
+
+
+def _rule_now(status: str) -> Callable[..., None]:
+    def check(*, response, world, actor, user, before, after) -> None:
+        body = response.json()
+        answered = body[0] if isinstance(body, list) else body
+        assert Rule.objects.get(pk=world.rule.pk).status == status == answered["status"]
+    return check
+
+
+def _check_rule_patch(*, response, world, actor, user, before, after) -> None:
+    rule = Rule.objects.get(pk=world.rule.pk)
+    assert (rule.priority, rule.version, response.json()["priority"]) == (7, 2, 7)
+
+
 CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/api/transactions/{transaction_id}/decisions"): _check_decisions,
+    ("POST", "/api/transactions/{transaction_id}/categorize"): _check_categorize,
+    ("GET", "/api/rules/"): _check_rule_list,
+    ("POST", "/api/rules/"): _check_rule_create,
+    ("POST", "/api/rules/test"): _check_rule_test,
+    ("POST", "/api/rules/bulk"): _rule_now("active"),
+    ("GET", "/api/rules/export"): _check_rule_export,
+    ("GET", "/api/rules/{rule_id}"): _check_rule_detail,
+    ("PATCH", "/api/rules/{rule_id}"): _check_rule_patch,
+    ("POST", "/api/rules/{rule_id}/approve"): _rule_now("active"),
+    ("POST", "/api/rules/{rule_id}/reject"): _rule_now("rejected"),
+    ("POST", "/api/rules/{rule_id}/retire"): _rule_now("retired"),
     ("GET", "/api/audit/"): _check_audit,
     ("POST", "/api/imports/"): _check_upload,
     ("GET", "/api/imports/{import_id}"): _check_import,

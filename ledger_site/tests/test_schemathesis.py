@@ -12,8 +12,11 @@
 """
 from __future__ import annotations
 
+import datetime
 import json
+import uuid
 import warnings
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -30,7 +33,8 @@ from schemathesis.config import SchemathesisConfig
 from jobs.services import job_run
 from ledger_site.tests.test_authorization_matrix import EXPECTED as MATRIX_ROWS
 from ledger_site.wsgi import application
-from transactions.models import ApiToken, ImportBatch
+from rules.services.lifecycle import rule_create, rule_reject
+from transactions.models import ApiToken, ImportBatch, Transaction
 from transactions.services.audit import audit_record
 from transactions.services.imports import import_batch_submit
 from transactions.services.tokens import api_token_create
@@ -119,6 +123,12 @@ def seeded(company_a, company_b, accountant_a, admin_a, outsider) -> dict[str, A
     victim, _ = api_token_create(user=accountant_a, name="revocable")
     foreign, _ = api_token_create(user=outsider, name="not yours")
     tokens = {user: api_token_create(user=user, name="schemathesis") for user in (accountant_a, admin_a)}
+    proposed = rule_create(company=company_a, user=None, raw=_rule(), activate=False)
+    active = rule_create(company=company_a, user=None, raw=_rule(name="Coffee", value="HAMILTON COFFEE"))
+    KNOWN_PATH.update(
+        rule_id=[proposed.pk, active.pk],
+        transaction_id=list(Transaction.objects.filter(import_batch__in=[plain, other]).values_list("pk", flat=True)),
+    )
     KNOWN_PATH.update(
         job_id=[str(plain.job_id), str(other.job_id)],
         import_id=[str(plain.id), str(labeled.id), str(other.id)],
@@ -216,6 +226,27 @@ def _upload_probes(path: str) -> dict[int, tuple[str, Any]]:
 
 # Per operation: each error status the API answers, with who provokes it and how. 401 (no token) is added to
 # every operation of the schema.
+def _rule(**changes: Any) -> dict[str, Any]:
+    value, op = changes.pop("value", "STAPLES"), changes.pop("op", "contains")
+    return {"company": "alpha-bakery", "name": "Staples", "account_code": "6100",
+            "conditions": [{"field": "description", "op": op, "value": value}], **changes}
+
+
+def _bulk(rule: Any) -> dict[str, Any]:
+    return {"data": {"action": "approve", "ids": [rule.pk]}, "format": "json"}
+
+
+def _rule_action_probes(action: str) -> dict[int, tuple[str, Any]]:
+    def call(key: str, body: dict[str, Any] | None = None) -> Any:
+        return lambda w: ("post", f"/api/rules/{w[key].pk}/{action}", {"data": body or {}, "format": "json"})
+    return {
+        400: ("admin_a", call("rule", {"reason": "x" * 301})),
+        403: ("accountant_a", call("rule")),
+        404: ("outsider", call("rule")),
+        409: ("admin_a", call("rejected_rule")),
+    }
+
+
 ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
     ("GET", "/api/audit/"): {
         400: ("admin_a", lambda w: ("get", "/api/audit/?company=alpha-bakery&date_from=yesterday", {})),
@@ -244,14 +275,58 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         400: ("accountant_a", lambda w: ("get", "/api/transactions/?amount_min=lots", {})),
         404: ("accountant_a", lambda w: ("get", "/api/transactions/?cursor=not-a-cursor", {})),
     },
+    ("GET", "/api/transactions/{transaction_id}/decisions"): {
+        404: ("outsider", lambda w: ("get", f"/api/transactions/{w['transaction'].pk}/decisions", {})),
+    },
+    ("POST", "/api/transactions/{transaction_id}/categorize"): {
+        400: ("admin_a", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/categorize",
+                                    {"data": {"account": "9999"}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/categorize",
+                                         {"data": {"account": "6100"}, "format": "json"})),
+        404: ("outsider", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/categorize",
+                                     {"data": {"account": "6100"}, "format": "json"})),
+    },
+    ("GET", "/api/rules/"): {
+        404: ("outsider", lambda w: ("get", "/api/rules/?company=alpha-bakery", {})),
+    },
+    ("POST", "/api/rules/"): {
+        400: ("admin_a", lambda w: ("post", "/api/rules/", {"data": _rule(value="(a+)+$", op="regex"), "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/rules/", {"data": _rule(), "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/rules/", {"data": _rule(), "format": "json"})),
+    },
+    ("POST", "/api/rules/test"): {
+        400: ("accountant_a", lambda w: ("post", "/api/rules/test", {"data": _rule(account_code="9999"), "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/rules/test", {"data": _rule(), "format": "json"})),
+    },
+    ("POST", "/api/rules/bulk"): {
+        400: ("admin_a", lambda w: ("post", "/api/rules/bulk", {"data": {"action": "approve", "ids": []}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/rules/bulk", _bulk(w["rule"]))),
+        404: ("outsider", lambda w: ("post", "/api/rules/bulk", _bulk(w["rule"]))),
+        409: ("admin_a", lambda w: ("post", "/api/rules/bulk", _bulk(w["rejected_rule"]))),
+    },
+    ("GET", "/api/rules/export"): {
+        404: ("outsider", lambda w: ("get", "/api/rules/export?company=alpha-bakery", {})),
+    },
+    ("GET", "/api/rules/{rule_id}"): {
+        404: ("outsider", lambda w: ("get", f"/api/rules/{w['rule'].pk}", {})),
+    },
+    ("PATCH", "/api/rules/{rule_id}"): {
+        400: ("admin_a", lambda w: ("patch", f"/api/rules/{w['rule'].pk}", {"data": {"conditions": []}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("patch", f"/api/rules/{w['rule'].pk}", {"data": {"priority": 1}, "format": "json"})),
+        404: ("outsider", lambda w: ("patch", f"/api/rules/{w['rule'].pk}", {"data": {"priority": 1}, "format": "json"})),
+        409: ("admin_a", lambda w: ("patch", f"/api/rules/{w['rejected_rule'].pk}",
+                                    {"data": {"priority": 1}, "format": "json"})),
+    },
+    **{("POST", f"/api/rules/{{rule_id}}/{action}"): _rule_action_probes(action) for action in ("approve", "reject", "retire")},
 }
 
 
 def _anonymous_probe(method: str, path: str) -> tuple[str, Any]:
     def build(w: dict[str, Any]) -> tuple[str, str, dict]:
         url = path.format(job_id=w["batch"].job_id, import_id=w["batch"].id, company_id="alpha-bakery",
-                          token_id=w["token"].pk)
-        return method.lower(), url + ("?company=alpha-bakery" if path == "/api/audit/" else ""), {}
+                          token_id=w["token"].pk, rule_id=w["rule"].pk, transaction_id=w["transaction"].pk)
+        needs_company = path in ("/api/audit/", "/api/rules/", "/api/rules/export")
+        return method.lower(), url + ("?company=alpha-bakery" if needs_company else ""), {}
     return "anonymous", build
 
 
@@ -262,7 +337,14 @@ def probe_world(company_a, company_b, accountant_a, admin_a, outsider) -> dict[s
         filename="a.csv", user=None, enqueue=False,
     )
     token, _ = api_token_create(user=accountant_a, name="x")
-    return {"batch": batch, "token": token}
+    rule = rule_create(company=company_a, user=None, raw=_rule(), activate=False)
+    rejected_rule = rule_create(company=company_a, user=None, raw=_rule(name="Rejected"), activate=False)
+    rule_reject(rules=[rejected_rule], user=None)
+    transaction = Transaction.objects.create(
+        company=company_a, bank_account=company_a.accounts.get(code="1000"), date=datetime.date(2025, 1, 10),
+        description="STAPLES", amount=Decimal("-12.50"), fingerprint=uuid.uuid4(),
+    )
+    return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction}
 
 
 @pytest.mark.parametrize(

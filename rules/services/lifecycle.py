@@ -121,7 +121,7 @@ def _name_or_override_taken(name: str, overrides: Rule | None) -> RuleInvalid:
 @transaction.atomic
 def rule_update(*, rule: Rule, user: Any, raw: Mapping[str, Any]) -> Rule:
     """Change a proposed or active rule; a change to what it matches or assigns makes a new version."""
-    rule = Rule.objects.select_for_update().select_related("company").get(pk=rule.pk)
+    rule = Rule.objects.select_for_update(of=("self",)).select_related("company").get(pk=rule.pk)
     if rule.status not in (RuleStatus.PROPOSED, RuleStatus.ACTIVE):
         raise RuleStateConflict(f"A {rule.get_status_display().lower()} rule cannot be edited.")
     _require_role(user, rule.company, Role.ADMIN if rule.status == RuleStatus.ACTIVE else Role.REVIEWER, "edit")
@@ -156,7 +156,7 @@ def _transition(
     """Move rules between states in one transaction: all of them or none."""
     ids = [rule.pk for rule in rules]
     with transaction.atomic():
-        locked = list(Rule.objects.select_for_update().select_related("company").filter(pk__in=ids).order_by("pk"))
+        locked = list(Rule.objects.select_for_update(of=("self",)).select_related("company").filter(pk__in=ids).order_by("pk"))
         if len(locked) != len(set(ids)):
             raise RuleStateConflict("Some of these rules no longer exist.")
         for rule in locked:
@@ -197,7 +197,8 @@ def rule_reject(*, rules: Iterable[Rule], user: Any, reason: str = "") -> list[R
 def rule_retire(*, rules: Iterable[Rule], user: Any, reason: str = "") -> list[Rule]:
     """Active or proposed -> retired: no longer applied; its decisions keep naming it."""
     return _transition(rules=rules, user=user, allowed_from=(RuleStatus.ACTIVE, RuleStatus.PROPOSED),
-                       to=RuleStatus.RETIRED, action="retire", changes={}, reason=reason)
+                       to=RuleStatus.RETIRED, action="retire", changes={"flagged_at": None, "flag_reason": ""},
+                       reason=reason)
 
 
 def rule_hits_record(*, hits: Mapping[int, int]) -> None:
@@ -215,7 +216,7 @@ def rule_correction_record(*, rule_id: int, version: int) -> None:
     least RULE_FLAG_MIN_CORRECTIONS corrections, so one slip on a young rule does not flag it.
     """
     with transaction.atomic():
-        rule = Rule.objects.select_for_update().select_related("company").filter(pk=rule_id).first()
+        rule = Rule.objects.select_for_update(of=("self",)).select_related("company").filter(pk=rule_id).first()
         if rule is None or rule.version != version:
             return  # the correction is about an older version: the new one starts with fresh evidence
         rule.corrected_count += 1

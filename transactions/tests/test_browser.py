@@ -3,40 +3,17 @@ see the summary and the transactions. Screenshots go to var/screenshots/ for a h
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
+from ledger_site.tests.browser import SCREENSHOTS, log_in
 from jobs.tests.helpers import bank_csv
 from transactions.models import Transaction
 
 pytestmark = pytest.mark.worker
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-@pytest.fixture
-def page(live_server, monkeypatch):
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are still sync.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        # Console errors include Content-Security-Policy violations: a page that breaks its own policy fails.
-        page.console_errors = []
-        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-        yield page
-        browser.close()
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", "correct horse battery staple")
-    page.click("button[type=submit]")
-    expect(page.get_by_role("heading", name="Your companies")).to_be_visible()
 
 
 def test_upload_preview_progress_summary_and_transactions(page, company_a, accountant_a, worker_factory, tmp_path):

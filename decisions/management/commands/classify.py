@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ledger_site.commands import company_for_command
 from decisions.services import transactions_classify
-from transactions.models import Company
 
 
 class Command(BaseCommand):
@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--import", dest="import_batch", default=None, help="Only this import's transactions.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         try:
             result = transactions_classify(company=company, import_batch_id=options["import_batch"])
         except ValidationError as error:  # a malformed import id

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from ledger_site.commands import company_for_command
 from rules.services.promotion import rules_promote
-from transactions.models import Company
 
 
 class Command(BaseCommand):
@@ -17,7 +17,5 @@ class Command(BaseCommand):
         parser.add_argument("--company", required=True, help="Company slug.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         self.stdout.write(json.dumps(rules_promote(company=company), default=str))

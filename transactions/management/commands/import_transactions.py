@@ -13,6 +13,7 @@ from typing import Any
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ledger_site.commands import company_for_command
 from jobs.models import Job
 from jobs.services import job_run
 from ledger_site.exceptions import DomainError
@@ -37,9 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=3600, help="Seconds to wait for a worker.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        company = Company.objects.filter(slug=options["company"]).first()
-        if company is None:
-            raise CommandError(f"No company with slug {options['company']!r}.")
+        company = company_for_command(options["company"])
         try:
             bank_account = bank_account_for(company=company, code=options["bank_account"])
         except DomainError as error:
