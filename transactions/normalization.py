@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalize_description", "vendor_key"]
+__all__ = ["normalize_description", "normalize_with_vendor_key", "vendor_key"]
 
 # Noise is replaced by this marker (not simply dropped) so vendor_key can tell where the merchant
 # name ends: banks print "NAME <store/ref/phone> CITY ST", and the name is what precedes the
@@ -206,17 +206,19 @@ def _words(text: str, first_segment_only: bool = False) -> list[str]:
     return words
 
 
-def _normalize_once(text: str) -> str:
-    """One normalization pass: merchant words joined by single spaces, noise removed."""
-    words = _words(text)
+def _join(words: list[str]) -> str:
+    """Normalized text from a word list: noise markers removed, single spaces."""
     if words and words[-1] == _SEP:
-        words.pop()
+        words = words[:-1]
     return " ".join(words).replace(f" {_SEP} ", " ")
 
 
-def normalize_description(text: str) -> str:
-    """Upper-case, collapse whitespace, strip bank noise (store/card/reference numbers, ids, dates, POS, ACH, SQ *)."""
-    result = _normalize_once(text)
+def _normalize_once(text: str) -> str:
+    """One normalization pass: merchant words joined by single spaces, noise removed."""
+    return _join(_words(text))
+
+
+def _until_stable(result: str) -> str:
     # Removing noise can make new phrases adjacent ("AMAZON 123 MKTPL" -> "AMAZON MKTPL"), so
     # repeat until stable: normalize(normalize(x)) must equal normalize(x).
     for _ in range(_MAX_PASSES):
@@ -227,11 +229,25 @@ def normalize_description(text: str) -> str:
     return result
 
 
+def normalize_description(text: str) -> str:
+    """Upper-case, collapse whitespace, strip bank noise (store/card/reference numbers, ids, dates, POS, ACH, SQ *)."""
+    return _until_stable(_normalize_once(text))
+
+
+def normalize_with_vendor_key(text: str) -> tuple[str, str]:
+    """``(normalize_description(text), vendor_key(text))`` from one tokenization: rules need both per line."""
+    words = _words(text)
+    return _until_stable(_join(words)), _key_of(words)
+
+
 def _key(text: str) -> str:
     """Pick the vendor name: the words before the first noise, minus filler and a trailing state."""
-    segment = _words(text, first_segment_only=True)
-    if _SEP in segment:  # cut at the noise that ended the merchant name
-        del segment[segment.index(_SEP) :]
+    return _key_of(_words(text, first_segment_only=True))
+
+
+def _key_of(words: list[str]) -> str:
+    """The vendor key from a description's words (only the first segment is read)."""
+    segment = words[: words.index(_SEP)] if _SEP in words else list(words)  # cut at the noise ending the name
     if len(segment) > 1 and segment[-1] in _US_STATES:
         segment.pop()
     if not _KEY_FILLER.isdisjoint(segment):

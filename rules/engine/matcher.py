@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from transactions.normalization import normalize_description, vendor_key
+from transactions.normalization import normalize_description, normalize_with_vendor_key
 
 from .conditions import (
     COUNTERPARTY,
@@ -213,27 +213,26 @@ class CompiledRules:
     def _texts(self, txns: Sequence[TxnInput]) -> list[tuple[str, str]]:
         """Normalize each distinct raw string of the batch once, and only the texts some rule reads."""
         uses_description, uses_counterparty = self._uses_description, self._uses_counterparty
-        descriptions: dict[str, str] = {}
+        descriptions: dict[str, tuple[str, str]] = {}  # raw -> (normalized text, vendor key), one tokenization
         counterparties: dict[str, str] = {}
-        keys: dict[str, str] = {}
         pairs: list[tuple[str, str]] = []
         append = pairs.append
         for txn in txns:
-            raw_description = txn.description
-            description: str | None = ""
-            if uses_description:
-                description = descriptions.get(raw_description)
-                if description is None:
-                    description = descriptions[raw_description] = normalize_description(raw_description)
-            counterparty: str | None = ""
+            counterparty = ""
             if uses_counterparty:
-                counterparty = counterparties.get(txn.counterparty)
+                counterparty = counterparties.get(txn.counterparty)  # type: ignore[assignment]
                 if counterparty is None:
                     counterparty = counterparties[txn.counterparty] = normalize_description(txn.counterparty)
-                if not counterparty:  # no usable counterparty: the description's vendor key stands in
-                    counterparty = keys.get(raw_description)
-                    if counterparty is None:
-                        counterparty = keys[raw_description] = vendor_key(raw_description)
+            description = ""
+            if uses_description or not counterparty and uses_counterparty:
+                raw_description = txn.description
+                texts = descriptions.get(raw_description)
+                if texts is None:
+                    texts = descriptions[raw_description] = normalize_with_vendor_key(raw_description)
+                if uses_description:
+                    description = texts[0]
+                if uses_counterparty and not counterparty:  # no usable counterparty: the vendor key stands in
+                    counterparty = texts[1]
             append((description, counterparty))
         return pairs
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from transactions.normalization import normalize_description, vendor_key
+from transactions.normalization import normalize_description, normalize_with_vendor_key, vendor_key
 
 from .spec import TxnInput
 
@@ -49,21 +49,16 @@ def prepare_texts(txns: Sequence[TxnInput]) -> list[RuleTexts]:
     The result can be passed to ``CompiledRules.match(txns, texts)`` and reused by later stages
     that need the same normalized text.
     """
-    descriptions: dict[str, str] = {}
+    descriptions: dict[str, tuple[str, str]] = {}  # raw -> (normalized text, vendor key), one tokenization
     counterparties: dict[str, str] = {}
-    keys: dict[str, str] = {}
     texts: list[RuleTexts] = []
     for txn in txns:
         raw_description = txn.description
-        description = descriptions.get(raw_description)
-        if description is None:
-            description = descriptions[raw_description] = normalize_description(raw_description)
+        pair = descriptions.get(raw_description)
+        if pair is None:
+            pair = descriptions[raw_description] = normalize_with_vendor_key(raw_description)
         counterparty = counterparties.get(txn.counterparty)
         if counterparty is None:
             counterparty = counterparties[txn.counterparty] = normalize_description(txn.counterparty)
-        if not counterparty:
-            counterparty = keys.get(raw_description)
-            if counterparty is None:
-                counterparty = keys[raw_description] = vendor_key(raw_description)
-        texts.append(RuleTexts(description, counterparty))
+        texts.append(RuleTexts(pair[0], counterparty or pair[1]))
     return texts

@@ -231,8 +231,8 @@ def rule_correction_record(*, rule_id: int, version: int) -> None:
         if should_flag:
             rule.flagged_at = timezone.now()
             rule.flag_reason = (
-                f"Reviewers corrected {rule.corrected_count} of its {rule.hit_count} decisions: observed precision "
-                f"{precision:.1%} is below {float(settings.RULE_PROMOTION_MIN_PRECISION):.0%}."
+                f"When flagged, reviewers had corrected {rule.corrected_count} of its {rule.hit_count} decisions: "
+                f"observed precision {precision:.1%}, below {float(settings.RULE_PROMOTION_MIN_PRECISION):.0%}."
             )
         # Not updated_at: that stamps the compiled-rules cache, and a flag does not change what the rule matches.
         rule.save(update_fields=["corrected_count", "flagged_at", "flag_reason"])

@@ -583,3 +583,19 @@ def test_export_rules_command_exports_global_rules_with_the_global_flag(company_
     call_command("export_rules", "--global", stdout=out)
 
     assert out.getvalue().startswith("rules:\n- name: Utilities\n  counterparty: Duke Energy\n  account: '6200'\n")
+
+
+def test_the_readmes_yaml_example_imports(company_a):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+    result = rules_import_yaml(company=company_a, text=example)
+
+    assert result["created"] == 2
+    costco = Rule.objects.get(name="Big Costco runs")
+    assert (costco.account_code, costco.priority, costco.conditions[1]) == (
+        "6100", 50, {"field": "amount", "op": "gt", "value": "500.00"}
+    )
+    assert Rule.objects.get(name="Auto-promoted: Square").account_code == "8000"

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import itertools
 import string
-import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transactions.demo_data import COMPANIES, generate_transactions
-from transactions.normalization import normalize_description, vendor_key
+from transactions.normalization import normalize_description, normalize_with_vendor_key, vendor_key
 
 # (raw bank description, normalized, vendor key): how real banks print card, ACH and check lines.
 BANK_STRINGS = [
@@ -150,14 +149,23 @@ def test_normalization_is_idempotent_for_any_unicode_text(text: str) -> None:
     assert normalize_description(once) == once
 
 
-def test_vendor_key_is_fast_enough_for_per_row_use() -> None:
-    # A loose floor (the measured rate is 10x higher) that only catches a pathological slowdown,
-    # such as a backtracking regex; CPU time keeps it independent of other load on the machine.
-    descriptions = [raw for raw, _, _ in BANK_STRINGS] * 200
-    started = time.process_time()
+@pytest.mark.parametrize(("raw", "normalized", "key"), BANK_STRINGS)
+def test_one_tokenization_gives_the_same_text_and_key(raw: str, normalized: str, key: str) -> None:
+    assert normalize_with_vendor_key(raw) == (normalized, key)
 
-    for description in descriptions:
-        vendor_key(description)
 
-    elapsed = time.process_time() - started
-    assert len(descriptions) / max(elapsed, 1e-9) > 20_000
+def test_one_tokenization_agrees_with_the_two_functions_on_demo_data() -> None:
+    rows = itertools.chain.from_iterable(
+        generate_transactions(company_slug=company.slug, count=3000, seed=11) for company in COMPANIES
+    )
+    mismatches = [
+        row.description for row in rows
+        if normalize_with_vendor_key(row.description) != (normalize_description(row.description), vendor_key(row.description))
+    ]
+    assert mismatches == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=24).map("".join))
+def test_one_tokenization_agrees_with_the_two_functions_on_any_text(text: str) -> None:
+    assert normalize_with_vendor_key(text) == (normalize_description(text), vendor_key(text))

@@ -46,3 +46,16 @@ def test_seed_demo_twice_changes_nothing(db):
     assert snapshot() == first
     assert Transaction.objects.count() == 5 * 40
     assert not Transaction.objects.filter(account__isnull=True).exists()
+
+
+def test_the_demo_history_fills_the_approval_queue_once(db):
+    from rules.models import Rule, RuleSource, RuleStatus
+
+    call_command("seed_demo", "--transactions", "600", stdout=io.StringIO())
+    proposed = set(Rule.objects.values_list("id", "status", "source"))
+
+    call_command("seed_demo", "--transactions", "600", stdout=io.StringIO())
+
+    assert proposed, "600 confirmed lines per company hold vendors with support >= 20"
+    assert {(status, source) for _, status, source in proposed} == {(RuleStatus.PROPOSED, RuleSource.AUTO_PROMOTED)}
+    assert set(Rule.objects.values_list("id", "status", "source")) == proposed

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from rules.services.promotion import rules_promote
 from transactions.demo_data import COMPANIES, generate_transactions, write_csv
 from transactions.services.companies import company_ensure_with_chart, demo_superuser_ensure, demo_users_ensure
 from transactions.services.demo import demo_history_import
@@ -30,7 +31,11 @@ class Command(BaseCommand):
                 text = io.StringIO()
                 write_csv(generate_transactions(company_slug=spec.slug, count=transactions, seed=seed), text, labeled=True)
                 summary = demo_history_import(company=company, content=text.getvalue().encode())
-                self.stdout.write(f"{company.name}: {summary}")
+                # The history is confirmed by people, so it already suggests rules for the approval queue.
+                promotion = rules_promote(company=company)
+                self.stdout.write(
+                    f"{company.name}: {summary}; {promotion['proposed']} rules proposed for approval"
+                )
         self.stdout.write("\nDemo logins (password shown is the one set when the user was created):")
         for login in logins:
             self.stdout.write(f"  {login.username:<34} {login.password:<26} {login.role} @ {login.company}")
