@@ -218,14 +218,28 @@ def _normalize_once(text: str) -> str:
     return _join(_words(text))
 
 
-def _until_stable(result: str) -> str:
-    # Removing noise can make new phrases adjacent ("AMAZON 123 MKTPL" -> "AMAZON MKTPL"), so
-    # repeat until stable: normalize(normalize(x)) must equal normalize(x).
+# First-pass results seen before, with their stable form. Normalized texts repeat far more than raw
+# ones (the store and reference numbers are gone), so the confirming passes below mostly become one
+# dictionary lookup. A pure function's memo: clearing it when full is always safe.
+_STABLE: dict[str, str] = {}
+_STABLE_MAX = 50_000
+
+
+def _until_stable(first_pass: str) -> str:
+    """Repeat normalization until nothing changes: removing noise can make new phrases adjacent
+    ("AMAZON 123 MKTPL" -> "AMAZON MKTPL"), and normalize(normalize(x)) must equal normalize(x)."""
+    stable = _STABLE.get(first_pass)
+    if stable is not None:
+        return stable
+    result = first_pass
     for _ in range(_MAX_PASSES):
         again = _normalize_once(result)
         if again == result:
             break
         result = again
+    if len(_STABLE) >= _STABLE_MAX:
+        _STABLE.clear()
+    _STABLE[first_pass] = result
     return result
 
 
