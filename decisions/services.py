@@ -1,4 +1,4 @@
-"""Writing decisions: classification in chunks (rules stage so far) and a person's approval or correction.
+"""Writing decisions: classification in chunks (rules -> classifier -> people) and a person's approval or correction.
 
 Classification never touches a transaction a person has decided (`confirmed_at` set) or one that already has a
 decision: it picks uncategorized, unconfirmed rows only, so re-running it is safe and cheap.
@@ -17,6 +17,8 @@ from decisions.exceptions import DecisionInvalid
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.services import job_progress
+from mlmodels import pipeline
+from mlmodels.inference import active_model_for
 from rules.engine import TxnInput
 from rules.models import Rule
 from rules.selectors import company_rules_compiled
@@ -28,10 +30,11 @@ ONE = Decimal("1.0000")
 
 
 def transactions_classify(*, company: Company, import_batch_id: Any = None, job: Any = None) -> dict[str, Any]:
-    """Decide every uncategorized, unconfirmed transaction of the company (or of one import) that a rule matches.
+    """Decide every uncategorized, unconfirmed transaction of the company (or of one import).
 
     Chunks of LEDGER_CLASSIFY_CHUNK_ROWS rows, each in its own database transaction: one read, one matcher
-    pass, one bulk insert of decisions, one UPDATE per account assigned, one per rule that fired.
+    pass, one batched model call, one bulk insert of decisions, one UPDATE per (status, account) and one per
+    rule that fired. Counts by method: rule, ml, ml_suggestion, and review (left to people, with the reason).
     """
     pending = Transaction.objects.filter(
         company=company, status=TransactionStatus.UNCATEGORIZED, confirmed_at__isnull=True
@@ -62,46 +65,117 @@ def _lock_chunk(pending: Any) -> list[tuple[Any, ...]]:
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
     return list(
-        rows.values_list("id", "description", "counterparty", "amount", "bank_account__code")[
+        rows.values_list("id", "description", "counterparty", "amount", "bank_account__code", "date")[
             : settings.LEDGER_CLASSIFY_CHUNK_ROWS
         ]
     )
 
 
 def _classify_chunk(*, company: Company, chunk: list[tuple[Any, ...]]) -> Counter[str]:
-    counts: Counter[str] = Counter()
+    """Rules first; what they leave goes to the classifier; what it is unsure of goes to people."""
+    account_ids = dict(Account.objects.filter(company=company, is_active=True, is_bank=False).values_list("code", "id"))
+    decisions: list[Decision] = []
+    rule_matches = _rules_stage(company=company, chunk=chunk)
+    decisions += _rule_decisions(company=company, chunk=chunk, matches=rule_matches, account_ids=account_ids)
+    leftovers = [row for row, match in zip(chunk, rule_matches) if match is None]
+    if leftovers:
+        decisions += _ml_decisions(company=company, rows=leftovers, account_ids=account_ids)
+    Decision.objects.bulk_create(decisions)
+    _mirror_on_transactions(decisions)
+    return Counter("review" if decision.method == DecisionMethod.HUMAN else decision.method for decision in decisions)
+
+
+def _rules_stage(*, company: Company, chunk: list[tuple[Any, ...]]) -> list[Any]:
     if not settings.USE_RULES:
-        counts["unmatched"] = len(chunk)
-        return counts
+        return [None] * len(chunk)
     compiled = company_rules_compiled(company_id=company.id)
-    matches = compiled.match([TxnInput(row[1], row[2], row[3], row[4]) for row in chunk]) if len(compiled) else []
+    if not len(compiled):
+        return [None] * len(chunk)
+    return compiled.match([TxnInput(row[1], row[2], row[3], row[4]) for row in chunk])
+
+
+def _rule_decisions(
+    *, company: Company, chunk: list[tuple[Any, ...]], matches: list[Any], account_ids: dict[str, int]
+) -> list[Decision]:
     decided = [(row[0], match) for row, match in zip(chunk, matches) if match is not None]
-    counts["unmatched"] = len(chunk) - len(decided)
     if not decided:
-        return counts
-    account_ids = dict(Account.objects.filter(company=company).values_list("code", "id"))
+        return []
     rules = {rule.id: rule for rule in Rule.objects.filter(id__in={match.rule_id for _, match in decided}).only(
         "id", "name", "confidence")}
-    decisions = []
-    by_account: dict[int, list[int]] = defaultdict(list)
     hits: Counter[int] = Counter()
+    decisions = []
     for transaction_id, match in decided:
         rule = rules[match.rule_id]
-        account_id = account_ids[match.account_code]
         decisions.append(Decision(
-            company=company, transaction_id=transaction_id, method=DecisionMethod.RULE, account_id=account_id,
-            confidence=rule.confidence or ONE, rule_id=rule.id, rule_version=match.version,
-            status=DecisionStatus.AUTO_APPROVED,
+            company=company, transaction_id=transaction_id, method=DecisionMethod.RULE,
+            account_id=account_ids[match.account_code], confidence=rule.confidence or ONE, rule_id=rule.id,
+            rule_version=match.version, status=DecisionStatus.AUTO_APPROVED,
             explanation={"rule_id": rule.id, "rule_version": match.version, "rule_name": rule.name},
         ))
-        by_account[account_id].append(transaction_id)
         hits[rule.id] += 1
-    Decision.objects.bulk_create(decisions)
-    for account_id, ids in by_account.items():
-        Transaction.objects.filter(id__in=ids).update(account_id=account_id, status=TransactionStatus.CATEGORIZED)
     rule_hits_record(hits=hits)
-    counts[DecisionMethod.RULE.value] = len(decided)
-    return counts
+    return decisions
+
+
+def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids: dict[str, int]) -> list[Decision]:
+    """One batched model call for the rows rules left: auto-approve, suggest, or hand over to people."""
+    def to_people(reason: str, alternatives: list[dict[str, str]] | None = None) -> list[Decision]:
+        return [Decision(
+            company=company, transaction_id=row[0], method=DecisionMethod.HUMAN, status=DecisionStatus.NEEDS_REVIEW,
+            alternatives=alternatives or [], explanation={"reason": reason},
+        ) for row in rows]
+
+    if not settings.USE_ML:
+        return to_people("the classifier is switched off (USE_ML=0)")
+    active = active_model_for(company_id=company.id)
+    if active.model is None:
+        return to_people(active.reason)
+    predictions = active.model.predict([pipeline.Txn(
+        description=row[1], counterparty=row[2], amount=row[3], date=row[5], bank_account=row[4]
+    ) for row in rows])
+    version = active.version
+    assert version is not None
+    source = {"model_version": version.pk, "model_number": version.number, "scope": version.scope}
+    decisions = []
+    for row, prediction in zip(rows, predictions):
+        confidence = Decimal(str(round(prediction.probability, 4)))
+        alternatives = [{"account": code, "probability": f"{probability:.4f}"}
+                        for code, probability in prediction.alternatives]
+        account_id = account_ids.get(prediction.account_code)
+        explanation = {**source, **prediction.explanation}
+        if account_id is None:
+            method, status, account_id = DecisionMethod.HUMAN, DecisionStatus.NEEDS_REVIEW, None
+            explanation["reason"] = f"the model's answer {prediction.account_code} is not in this chart of accounts"
+        elif confidence >= company.confidence_threshold and prediction.auto_approvable:
+            method, status = DecisionMethod.ML, DecisionStatus.AUTO_APPROVED
+        elif confidence >= company.review_threshold:
+            method, status = DecisionMethod.ML_SUGGESTION, DecisionStatus.NEEDS_REVIEW
+            if not prediction.auto_approvable:
+                explanation["reason"] = "too few confirmed examples of this account to approve it automatically"
+        else:
+            method, status, account_id = DecisionMethod.HUMAN, DecisionStatus.NEEDS_REVIEW, None
+            explanation["reason"] = (f"confidence {confidence} is below the review threshold "
+                                     f"{company.review_threshold}: no suggestion")
+            alternatives = [{"account": prediction.account_code, "probability": f"{prediction.probability:.4f}"},
+                            *alternatives]
+        decisions.append(Decision(
+            company=company, transaction_id=row[0], method=method, account_id=account_id, confidence=confidence,
+            alternatives=alternatives, explanation=explanation, status=status,
+        ))
+    return decisions
+
+
+def _mirror_on_transactions(decisions: list[Decision]) -> None:
+    """Transactions show their current decision: auto-approved ones are categorized, the rest await review.
+    One UPDATE per (status, account) pair, not per transaction."""
+    groups: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    for decision in decisions:
+        if decision.status == DecisionStatus.AUTO_APPROVED:
+            groups[(TransactionStatus.CATEGORIZED, decision.account_id)].append(decision.transaction_id)
+        else:
+            groups[(TransactionStatus.NEEDS_REVIEW, None)].append(decision.transaction_id)
+    for (status, account_id), ids in groups.items():
+        Transaction.objects.filter(id__in=ids).update(status=status, account_id=account_id)
 
 
 def classify_job(*, job: Any) -> JobOutcome:

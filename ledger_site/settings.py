@@ -237,6 +237,11 @@ LEDGER_IDEMPOTENCY_TTL_HOURS = env_int("LEDGER_IDEMPOTENCY_TTL_HOURS", 24, minim
 LEDGER_INGEST_CHUNK_ROWS = env_int("LEDGER_INGEST_CHUNK_ROWS", 500, minimum=1)
 LEDGER_CLASSIFY_CHUNK_ROWS = env_int("LEDGER_CLASSIFY_CHUNK_ROWS", 2000, minimum=1)
 
+# ML: model artifacts (joblib, verified by sha256 on load) and what training reads.
+LEDGER_MODELS_DIR = Path(env_str("LEDGER_MODELS_DIR", str(VAR_DIR / "models")))
+ML_TRAINING_MAX_ROWS = env_int("ML_TRAINING_MAX_ROWS", 200_000, minimum=100)  # most recent confirmed rows
+ML_MIN_TRAINING_ROWS = env_int("ML_MIN_TRAINING_ROWS", 50, minimum=10)
+
 # Rules: promotion proposes a rule for a vendor with at least this many confirmed transactions in the lookback
 # window, at least this share of them in one account; a rejected proposal comes back only when its support
 # has grown by the growth share (or its majority account changed). An active rule is flagged for review once

@@ -20,7 +20,9 @@ urlpatterns = [
     path("api/", include("transactions.api.urls")),
     path("api/", include("rules.api.urls")),
     path("api/", include("decisions.api.urls")),
+    path("api/", include("mlmodels.api.urls")),
     path("rules/", include("rules.urls")),
+    path("models/", include("mlmodels.urls")),
     path("", include("transactions.urls")),
 ]
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q, QuerySet
-from django.http import Http404
 
 from rules.codec import rule_data_from_json, spec_of
 from rules.engine import CompiledRules, RuleSpec, compile_rules
 from rules.models import Rule
 from transactions.models import Account, Company, Role
-from transactions.selectors import user_has_role
+from transactions.selectors import company_or_global_get_for_user
 
 
 def rules_applicable(*, company_id: int) -> QuerySet[Rule]:
@@ -91,18 +89,7 @@ def rule_get_for_user(*, user: Any, rule_id: Any, role: str = Role.ACCOUNTANT) -
     Global rules are shared by every company, so only a superuser changes them; a company adapts one by
     overriding it.
     """
-    companies = Company.objects.for_user(user)
-    visible = Q(company__in=companies) | (Q(company__isnull=True) if companies.exists() else Q(pk__in=[]))
-    text = str(rule_id)
-    rule = (
-        Rule.objects.filter(visible, id=int(text)).select_related("company").first()
-        if text.isascii() and text.isdigit() else None
+    return company_or_global_get_for_user(
+        queryset=Rule.objects.all(), user=user, pk=rule_id, role=role, not_found="No such rule.",
+        global_refusal="Global rules are changed by a superuser; override the rule for your company instead.",
     )
-    if rule is None:
-        raise Http404("No such rule.")
-    if rule.company is None:
-        if role != Role.ACCOUNTANT and not getattr(user, "is_superuser", False):
-            raise PermissionDenied("Global rules are changed by a superuser; override the rule for your company instead.")
-    elif not user_has_role(user=user, company=rule.company, role=role):
-        raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in {rule.company.name}.")
-    return rule

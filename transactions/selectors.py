@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from transactions.filters import TransactionFilter
@@ -37,6 +37,31 @@ def user_has_role(*, user: Any, company: Company, role: str) -> bool:
         return True
     membership = Membership.objects.filter(user=user, company=company).first()
     return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
+
+
+def company_or_global_get_for_user(
+    *, queryset: QuerySet, user: Any, pk: Any, role: str, not_found: str, global_refusal: str
+) -> Any:
+    """An object of `queryset` that belongs to one of the user's companies, or to no company (shared by all).
+
+    Not visible: 404 (`not_found`). Visible but the user's role is below `role`: 403. Shared objects are read by
+    every member of some company and changed (any role above accountant) only by a superuser (`global_refusal`).
+    """
+    companies = Company.objects.for_user(user)
+    visible = Q(company__in=companies) | (Q(company__isnull=True) if companies.exists() else Q(pk__in=[]))
+    text = str(pk)
+    found = (
+        queryset.filter(visible, pk=int(text)).select_related("company").first()
+        if text.isascii() and text.isdigit() else None
+    )
+    if found is None:
+        raise Http404(not_found)
+    if found.company is None:
+        if role != Role.ACCOUNTANT and not getattr(user, "is_superuser", False):
+            raise PermissionDenied(global_refusal)
+    elif not user_has_role(user=user, company=found.company, role=role):
+        raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in {found.company.name}.")
+    return found
 
 
 def company_ids_administered_by(*, user: Any) -> set[int]:

@@ -26,8 +26,8 @@ def test_a_matching_rule_decides_and_the_decision_names_the_rule_and_its_version
 
     result = transactions_classify(company=company_a)
 
-    assert result["by_method"] == {"rule": 1, "unmatched": 1}
-    decision = Decision.objects.get()
+    assert result["by_method"] == {"rule": 1, "review": 1}
+    decision = Decision.objects.get(method=DecisionMethod.RULE)
     assert (decision.transaction_id, decision.method, decision.status) == (
         staples.id, DecisionMethod.RULE, DecisionStatus.AUTO_APPROVED
     )
@@ -50,6 +50,7 @@ def test_reclassifying_never_touches_decided_or_confirmed_transactions(company_a
     assert again["transactions"] == 0
     assert Decision.objects.count() == 3
     confirmed.refresh_from_db()
+    assert not Decision.objects.filter(transaction=confirmed).exists()
     assert confirmed.account.code == "8000"
 
 
@@ -60,8 +61,8 @@ def test_one_company_s_rules_never_decide_another_company_s_transactions(company
     rule_create(company=company_a, user=admin_a, raw=vendor_rule("STAPLES"))
     add_lines(company_b, "STAPLES STORE", 2)
 
-    assert transactions_classify(company=company_b)["by_method"] == {"unmatched": 2}
-    assert not Decision.objects.exists()
+    assert transactions_classify(company=company_b)["by_method"] == {"review": 2}
+    assert not Decision.objects.filter(method=DecisionMethod.RULE).exists()
 
 
 def test_classification_issues_a_bounded_number_of_queries_per_chunk(company_a, admin_a, settings):
@@ -93,7 +94,7 @@ def test_classify_command_prints_counts_by_method(company_a, admin_a):
 
     call_command("classify", "--company", company_a.slug, stdout=out)
 
-    assert json.loads(out.getvalue())["by_method"] == {"rule": 2, "unmatched": 1}
+    assert json.loads(out.getvalue())["by_method"] == {"rule": 2, "review": 1}
 
 
 def _rule_decided(company, admin, count):

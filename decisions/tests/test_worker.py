@@ -39,7 +39,7 @@ def test_an_upload_is_ingested_then_classified_by_the_companys_rules(
 
     assert job.status == JobStatus.FINISHED, job.error
     staples = Transaction.objects.filter(company=company_a, description__startswith="STAPLES")
-    assert job.result["by_method"] == {"rule": 100, "unmatched": 400}
+    assert job.result["by_method"] == {"rule": 100, "review": 400}
     assert set(staples.values_list("status", "account__code")) == {(TransactionStatus.CATEGORIZED, "6100")}
     assert Decision.objects.filter(method=DecisionMethod.RULE, rule=rule, rule_version=1).count() == 100
     assert Rule.objects.get(pk=rule.pk).hit_count == 100

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from decisions.models import Decision
 from jobs.models import Job
+from mlmodels.models import ModelVersion
 from rules.models import Rule
 from rules.services.lifecycle import rule_create
 from transactions.models import ApiToken, Company, ImportBatch, Transaction
@@ -75,6 +76,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/rules/{rule_id}/approve"):   _row(401, 403, 403, 200, 404, 200),
     ("POST", "/api/rules/{rule_id}/reject"):    _row(401, 403, 403, 200, 404, 200),
     ("POST", "/api/rules/{rule_id}/retire"):    _row(401, 403, 403, 200, 404, 200),
+    # Classifier versions: members see them; admins train and activate (or roll back).
+    ("GET", "/api/models/"):                    _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/models/train"):              _row(401, 403, 403, 202, 404, 202),
+    ("GET", "/api/models/{version_id}"):        _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/models/{version_id}/activate"): _row(401, 403, 403, 200, 404, 200),
 }
 
 # Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
@@ -100,6 +106,8 @@ BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/rules/{rule_id}/approve"): (lambda world: {}, "json"),
     ("POST", "/api/rules/{rule_id}/reject"): (lambda world: {"reason": "no"}, "json"),
     ("POST", "/api/rules/{rule_id}/retire"): (lambda world: {"reason": "no"}, "json"),
+    ("POST", "/api/models/train"): (lambda world: {"company": world.company_a.slug}, "json"),
+    ("POST", "/api/models/{version_id}/activate"): (lambda world: {}, "json"),
 }
 
 
@@ -126,6 +134,7 @@ class World:
     transactions_a: list[Transaction]
     transactions_b: list[Transaction]
     rule: Rule  # a proposed rule of company A
+    model_version: ModelVersion  # an inactive classifier version of company A
 
     def secrets_of_a(self) -> list[str]:
         """Strings that must never appear in what a stranger to company A receives."""
@@ -166,6 +175,8 @@ def world(company_a, company_b, accountant_a, reviewer_a, admin_a, outsider, sup
         rule=rule_create(company=company_a, user=reviewer_a, raw={
             "name": "ALPHA SECRET RULE", "conditions": [{"field": "description", "op": "contains", "value": "OVEN"}],
             "account_code": "6100"}),
+        model_version=ModelVersion.objects.create(
+            company=company_a, number=1, algorithm="test", artifact="alpha/none.joblib", sha256="0" * 64),
     )
 
 
@@ -181,7 +192,8 @@ def _urls(path: str, operation: dict[str, Any], world: World) -> list[str]:
     by id and by slug (both must answer alike); required query parameters filled too."""
     company_refs = [str(world.company_a.pk), world.company_a.slug]
     fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk,
-             "rule_id": world.rule.pk, "transaction_id": world.transactions_a[0].pk}
+             "rule_id": world.rule.pk, "transaction_id": world.transactions_a[0].pk,
+             "version_id": world.model_version.pk}
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
     unknown = names - set(fixed) - {"company_id"}
     assert not unknown, f"{path}: no object of company A for path parameter(s) {unknown}; extend _urls()"
@@ -207,6 +219,7 @@ class Snapshot:
     rules: tuple[tuple[int, str, int, int], ...]  # (id, status, version, priority)
     decisions: int
     categorized: int
+    active_models: tuple[int, ...]
 
 
 def _snapshot(world: World) -> Snapshot:
@@ -216,6 +229,7 @@ def _snapshot(world: World) -> Snapshot:
         transactions=Transaction.objects.count(), token_revoked=world.token.revoked_at is not None,
         rules=tuple(Rule.objects.order_by("id").values_list("id", "status", "version", "priority")),
         decisions=Decision.objects.count(), categorized=Transaction.objects.filter(account__isnull=False).count(),
+        active_models=tuple(ModelVersion.objects.filter(is_active=True).values_list("id", flat=True)),
     )
 
 
@@ -388,7 +402,29 @@ def _check_rule_patch(*, response, world, actor, user, before, after) -> None:
     assert (rule.priority, rule.version, response.json()["priority"]) == (7, 2, 7)
 
 
+def _check_model_list(*, response, world, actor, user, before, after) -> None:
+    assert [version["id"] for version in response.json()] == [world.model_version.pk]
+
+
+def _check_model_train(*, response, world, actor, user, before, after) -> None:
+    job = Job.objects.get(id=response.json()["job_id"])
+    assert (job.kind, job.company, job.created_by) == ("train", world.company_a, user)
+    assert after.jobs == before.jobs + 1
+
+
+def _check_model_detail(*, response, world, actor, user, before, after) -> None:
+    assert (response.json()["id"], response.json()["company"]) == (world.model_version.pk, world.company_a.slug)
+
+
+def _check_model_activate(*, response, world, actor, user, before, after) -> None:
+    assert response.json()["is_active"] and after.active_models == (world.model_version.pk,)
+
+
 CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/api/models/"): _check_model_list,
+    ("POST", "/api/models/train"): _check_model_train,
+    ("GET", "/api/models/{version_id}"): _check_model_detail,
+    ("POST", "/api/models/{version_id}/activate"): _check_model_activate,
     ("GET", "/api/transactions/{transaction_id}/decisions"): _check_decisions,
     ("POST", "/api/transactions/{transaction_id}/categorize"): _check_categorize,
     ("GET", "/api/rules/"): _check_rule_list,

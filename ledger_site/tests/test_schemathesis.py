@@ -33,6 +33,7 @@ from schemathesis.config import SchemathesisConfig
 from jobs.services import job_run
 from ledger_site.tests.test_authorization_matrix import EXPECTED as MATRIX_ROWS
 from ledger_site.wsgi import application
+from mlmodels.models import ModelVersion
 from rules.services.lifecycle import rule_create, rule_reject
 from transactions.models import ApiToken, ImportBatch, Transaction
 from transactions.services.audit import audit_record
@@ -125,7 +126,10 @@ def seeded(company_a, company_b, accountant_a, admin_a, outsider) -> dict[str, A
     tokens = {user: api_token_create(user=user, name="schemathesis") for user in (accountant_a, admin_a)}
     proposed = rule_create(company=company_a, user=None, raw=_rule(), activate=False)
     active = rule_create(company=company_a, user=None, raw=_rule(name="Coffee", value="HAMILTON COFFEE"))
+    model_version = ModelVersion.objects.create(
+        company=company_a, number=1, algorithm="test", artifact="alpha/none.joblib", sha256="0" * 64)
     KNOWN_PATH.update(
+        version_id=[model_version.pk],
         rule_id=[proposed.pk, active.pk],
         transaction_id=list(Transaction.objects.filter(import_batch__in=[plain, other]).values_list("pk", flat=True)),
     )
@@ -318,14 +322,31 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
                                     {"data": {"priority": 1}, "format": "json"})),
     },
     **{("POST", f"/api/rules/{{rule_id}}/{action}"): _rule_action_probes(action) for action in ("approve", "reject", "retire")},
+    ("GET", "/api/models/"): {
+        400: ("accountant_a", lambda w: ("get", "/api/models/?company=alpha%00", {})),
+        404: ("outsider", lambda w: ("get", "/api/models/?company=alpha-bakery", {})),
+    },
+    ("POST", "/api/models/train"): {
+        400: ("admin_a", lambda w: ("post", "/api/models/train", {"data": {}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/models/train", {"data": {"company": "alpha-bakery"}, "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/models/train", {"data": {"company": "alpha-bakery"}, "format": "json"})),
+    },
+    ("GET", "/api/models/{version_id}"): {
+        404: ("outsider", lambda w: ("get", f"/api/models/{w['model_version'].pk}", {})),
+    },
+    ("POST", "/api/models/{version_id}/activate"): {
+        403: ("accountant_a", lambda w: ("post", f"/api/models/{w['model_version'].pk}/activate", {})),
+        404: ("outsider", lambda w: ("post", f"/api/models/{w['model_version'].pk}/activate", {})),
+    },
 }
 
 
 def _anonymous_probe(method: str, path: str) -> tuple[str, Any]:
     def build(w: dict[str, Any]) -> tuple[str, str, dict]:
         url = path.format(job_id=w["batch"].job_id, import_id=w["batch"].id, company_id="alpha-bakery",
-                          token_id=w["token"].pk, rule_id=w["rule"].pk, transaction_id=w["transaction"].pk)
-        needs_company = path in ("/api/audit/", "/api/rules/", "/api/rules/export")
+                          token_id=w["token"].pk, rule_id=w["rule"].pk, transaction_id=w["transaction"].pk,
+                          version_id=w["model_version"].pk)
+        needs_company = path in ("/api/audit/", "/api/rules/", "/api/rules/export", "/api/models/")
         return method.lower(), url + ("?company=alpha-bakery" if needs_company else ""), {}
     return "anonymous", build
 
@@ -344,7 +365,10 @@ def probe_world(company_a, company_b, accountant_a, admin_a, outsider) -> dict[s
         company=company_a, bank_account=company_a.accounts.get(code="1000"), date=datetime.date(2025, 1, 10),
         description="STAPLES", amount=Decimal("-12.50"), fingerprint=uuid.uuid4(),
     )
-    return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction}
+    model_version = ModelVersion.objects.create(
+        company=company_a, number=1, algorithm="test", artifact="alpha/none.joblib", sha256="0" * 64)
+    return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction,
+            "model_version": model_version}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,22 @@
+from rest_framework import serializers
+
+from mlmodels.models import ModelVersion
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    company = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    scope = serializers.CharField(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    activated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id", "company", "scope", "number", "algorithm", "params", "training_summary", "metrics", "sha256",
+            "is_active", "activation_note", "created_by", "created_at", "activated_by", "activated_at",
+        ]
+        read_only_fields = fields
+
+
+class TrainSerializer(serializers.Serializer):
+    company = serializers.CharField(help_text="Company id or slug.")
