@@ -191,6 +191,17 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _models_in_tmp(settings, tmp_path):
+    """Model artifacts of a test go to its own folder, and no loaded model outlives the test."""
+    from mlmodels.inference import forget_loaded_models
+
+    settings.LEDGER_MODELS_DIR = tmp_path / "models"
+    forget_loaded_models()
+    yield
+    forget_loaded_models()
+
+
 @pytest.fixture
 def page(live_server, monkeypatch):
     """A headless Chromium page on the live server (see ledger_site/tests/browser.py)."""

@@ -42,6 +42,10 @@ class Decision(models.Model):
         "rules.Rule", null=True, blank=True, on_delete=models.PROTECT, related_name="decisions", db_index=False
     )
     rule_version = models.PositiveIntegerField(null=True, blank=True)
+    model_version = models.ForeignKey(
+        "mlmodels.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions",
+        db_index=False,
+    )
     status = models.CharField(max_length=15, choices=DecisionStatus.choices)
     is_current = models.BooleanField(default=True)
     reviewer = models.ForeignKey(
@@ -65,6 +69,7 @@ class Decision(models.Model):
             models.Index(fields=["transaction", "-created_at"], name="decision_transaction_history"),
             models.Index(fields=["company", "status", "-created_at"], name="decision_company_status"),
             models.Index(fields=["rule", "is_current"], name="decision_rule_current"),
+            models.Index(fields=["model_version", "created_at"], name="decision_model_recent"),
         ]
 
     def __str__(self) -> str:

@@ -160,7 +160,7 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
                             *alternatives]
         decisions.append(Decision(
             company=company, transaction_id=row[0], method=method, account_id=account_id, confidence=confidence,
-            alternatives=alternatives, explanation=explanation, status=status,
+            alternatives=alternatives, explanation=explanation, status=status, model_version=version,
         ))
     return decisions
 

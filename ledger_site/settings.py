@@ -241,6 +241,14 @@ LEDGER_CLASSIFY_CHUNK_ROWS = env_int("LEDGER_CLASSIFY_CHUNK_ROWS", 2000, minimum
 LEDGER_MODELS_DIR = Path(env_str("LEDGER_MODELS_DIR", str(VAR_DIR / "models")))
 ML_TRAINING_MAX_ROWS = env_int("ML_TRAINING_MAX_ROWS", 200_000, minimum=100)  # most recent confirmed rows
 ML_MIN_TRAINING_ROWS = env_int("ML_MIN_TRAINING_ROWS", 50, minimum=10)
+# Drift: a model is flagged when, over the window, its live automation rate falls this far below the held-out
+# coverage (with at least MIN_DECISIONS decisions), or reviewers' agreement this far below held-out precision
+# (with at least MIN_REVIEWED reviewed answers).
+ML_DRIFT_WINDOW_DAYS = env_int("ML_DRIFT_WINDOW_DAYS", 30, minimum=1)
+ML_DRIFT_MIN_DECISIONS = env_int("ML_DRIFT_MIN_DECISIONS", 200, minimum=1)
+ML_DRIFT_MIN_REVIEWED = env_int("ML_DRIFT_MIN_REVIEWED", 50, minimum=1)
+ML_DRIFT_AUTOMATION_DROP = env_probability("ML_DRIFT_AUTOMATION_DROP", "0.10")
+ML_DRIFT_AGREEMENT_DROP = env_probability("ML_DRIFT_AGREEMENT_DROP", "0.05")
 
 # Rules: promotion proposes a rule for a vendor with at least this many confirmed transactions in the lookback
 # window, at least this share of them in one account; a rejected proposal comes back only when its support

@@ -22,7 +22,7 @@ from jobs.services import job_create
 from ledger_site.exceptions import DomainError
 from mlmodels import charts
 from mlmodels.models import ModelVersion
-from mlmodels.selectors import model_version_get_for_user, model_versions_for_company
+from mlmodels.selectors import model_drift, model_version_get_for_user, model_versions_for_company
 from mlmodels.services import model_activate
 from transactions.models import Account, Company, Role
 from transactions.selectors import company_get_for_user, user_has_role
@@ -78,7 +78,7 @@ def model_detail(request: HttpRequest, company_slug: str, version_id: int) -> Ht
     row = _version_row(version, scope_versions, user=request.user, is_admin=is_admin)
     return render(request, "mlmodels/model_detail.html", {
         "company": company, "version": version, "row": row, "metrics": metrics, "summary": summary,
-        "threshold": threshold,
+        "threshold": threshold, "drift": model_drift(version=version),
         "accounts": _account_rows(metrics, summary, names),
         "rare": [{"code": code, "name": names.get(code, ""), "count": count}
                  for code, count in sorted((summary.get("rare_classes") or {}).items())],

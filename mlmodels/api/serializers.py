@@ -20,3 +20,19 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 class TrainSerializer(serializers.Serializer):
     company = serializers.CharField(help_text="Company id or slug.")
+
+
+class ModelVersionDetailSerializer(ModelVersionSerializer):
+    drift = serializers.SerializerMethodField(
+        help_text="Live behaviour over the last ML_DRIFT_WINDOW_DAYS against the training metrics; `drifting` "
+        "is true when the automation rate or the reviewers' agreement fell materially below them."
+    )
+
+    class Meta(ModelVersionSerializer.Meta):
+        fields = [*ModelVersionSerializer.Meta.fields, "drift"]
+        read_only_fields = fields
+
+    def get_drift(self, version) -> dict:  # type: ignore[no-untyped-def]
+        from mlmodels.selectors import model_drift
+
+        return model_drift(version=version)

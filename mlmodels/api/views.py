@@ -8,7 +8,7 @@ from jobs.api.serializers import JobSerializer
 from jobs.models import JobKind
 from jobs.services import job_create
 from ledger_site.api_docs import with_errors
-from mlmodels.api.serializers import ModelVersionSerializer, TrainSerializer
+from mlmodels.api.serializers import ModelVersionDetailSerializer, ModelVersionSerializer, TrainSerializer
 from mlmodels.selectors import model_version_get_for_user, model_versions_for_company
 from mlmodels.services import model_activate
 from transactions.models import Role
@@ -42,9 +42,11 @@ class ModelTrainApi(APIView):
 
 
 class ModelVersionDetailApi(APIView):
-    @extend_schema(responses=with_errors({200: ModelVersionSerializer}, 401, 404), summary="One version with its metrics")
+    @extend_schema(responses=with_errors({200: ModelVersionDetailSerializer}, 401, 404),
+                   summary="One version with its metrics and its live drift")
     def get(self, request: Request, version_id: int) -> Response:
-        return Response(ModelVersionSerializer(model_version_get_for_user(user=request.user, version_id=version_id)).data)
+        version = model_version_get_for_user(user=request.user, version_id=version_id)
+        return Response(ModelVersionDetailSerializer(version).data)
 
 
 class ModelVersionActivateApi(APIView):

@@ -44,8 +44,7 @@ def _labeled_file(tmp_path, name: str, count: int, seed: int):
     return path
 
 
-def test_a_backtest_on_generated_files_scores_the_engine_and_leaves_nothing_behind(db, tmp_path, settings):
-    settings.LEDGER_MODELS_DIR = tmp_path / "models"
+def test_a_backtest_on_generated_files_scores_the_engine_and_leaves_nothing_behind(db, tmp_path):
     train = _labeled_file(tmp_path, "train.csv", 1500, seed=1)
     test = _labeled_file(tmp_path, "test.csv", 400, seed=2)
     out = io.StringIO()
@@ -64,8 +63,7 @@ def test_a_backtest_on_generated_files_scores_the_engine_and_leaves_nothing_behi
     assert not any((tmp_path / "models").rglob("*.joblib"))
 
 
-def test_a_backtest_can_split_one_file_in_time(db, tmp_path, settings):
-    settings.LEDGER_MODELS_DIR = tmp_path / "models"
+def test_a_backtest_can_split_one_file_in_time(db, tmp_path):
     whole = _labeled_file(tmp_path, "all.csv", 1200, seed=3)
     dates = sorted(row.date for row in generate_transactions(company_slug="hamilton-coffee", count=1200, seed=3))
     split = dates[900]

@@ -11,19 +11,11 @@ from django.core.management import CommandError, call_command
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from decisions.services import transactions_classify
 from mlmodels.exceptions import NotEnoughHistory
-from mlmodels.inference import active_model_for, forget_loaded_models
+from mlmodels.inference import active_model_for
 from mlmodels.models import ModelVersion
 from mlmodels.services import model_activate, model_train, training_rows
 from mlmodels.tests.factories import demo_company_with_history, uncategorized_lines
 from transactions.models import AuditEvent, Transaction, TransactionStatus
-
-
-@pytest.fixture(autouse=True)
-def models_dir(settings, tmp_path):
-    settings.LEDGER_MODELS_DIR = tmp_path / "models"
-    forget_loaded_models()
-    yield
-    forget_loaded_models()
 
 
 @pytest.fixture

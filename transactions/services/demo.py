@@ -23,3 +23,19 @@ def demo_history_import(*, company: Company, content: bytes) -> str:
     job_run(job_id=batch.job_id, worker="seed_demo")
     batch.refresh_from_db()
     return f"{batch.imported_count} transactions imported, {batch.rejected_count} rejected"
+
+
+def demo_model_ensure(*, company: Company) -> str:
+    """A trained classifier for the demo company, unless it has one already (or too little history)."""
+    from mlmodels.exceptions import NotEnoughHistory
+    from mlmodels.models import ModelVersion
+    from mlmodels.services import model_train
+
+    active = ModelVersion.objects.filter(company=company, is_active=True).first()
+    if active is not None:
+        return f"model v{active.number} already active"
+    try:
+        version = model_train(company=company)
+    except NotEnoughHistory as error:
+        return f"no model ({error.message})"
+    return f"model v{version.number} trained (held-out accuracy {version.metrics.get('accuracy')})"

@@ -59,3 +59,13 @@ def test_the_demo_history_fills_the_approval_queue_once(db):
     assert proposed, "600 confirmed lines per company hold vendors with support >= 20"
     assert {(status, source) for _, status, source in proposed} == {(RuleStatus.PROPOSED, RuleSource.AUTO_PROMOTED)}
     assert set(Rule.objects.values_list("id", "status", "source")) == proposed
+
+
+def test_the_demo_companies_get_a_trained_model_once(db):
+    from mlmodels.models import ModelVersion
+
+    call_command("seed_demo", "--transactions", "300", stdout=io.StringIO())
+    call_command("seed_demo", "--transactions", "300", stdout=io.StringIO())
+
+    assert ModelVersion.objects.filter(is_active=True).count() == 5
+    assert ModelVersion.objects.count() == 5

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from rules.services.promotion import rules_promote
 from transactions.demo_data import COMPANIES, generate_transactions, write_csv
 from transactions.services.companies import company_ensure_with_chart, demo_superuser_ensure, demo_users_ensure
-from transactions.services.demo import demo_history_import
+from transactions.services.demo import demo_history_import, demo_model_ensure
 
 
 class Command(BaseCommand):
@@ -34,7 +34,8 @@ class Command(BaseCommand):
                 # The history is confirmed by people, so it already suggests rules for the approval queue.
                 promotion = rules_promote(company=company)
                 self.stdout.write(
-                    f"{company.name}: {summary}; {promotion['proposed']} rules proposed for approval"
+                    f"{company.name}: {summary}; {promotion['proposed']} rules proposed for approval; "
+                    f"{demo_model_ensure(company=company)}"
                 )
         self.stdout.write("\nDemo logins (password shown is the one set when the user was created):")
         for login in logins:
