@@ -131,7 +131,7 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
     if active.model is None:
         return to_people(active.reason)
     predictions = active.model.predict([pipeline.Txn(
-        description=row[1], counterparty=row[2], amount=row[3], date=row[5], bank_account=row[4]
+        description=row[1], counterparty=row[2], amount=row[3], date=row[5], bank_account=row[4], company=company.slug
     ) for row in rows])
     version = active.version
     assert version is not None

@@ -368,6 +368,13 @@ class TokenVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> sp.csr_matrix:
         texts = self._texts(X)
+        # Texts repeat (vendors, counterparties): vectorize each distinct text once, then pick rows.
+        codes, distinct = pd.factorize(pd.Series(texts, dtype=object), sort=False)
+        if len(distinct) < len(texts):
+            return self._vectorize(distinct.tolist())[codes]
+        return self._vectorize(texts)
+
+    def _vectorize(self, texts: list[str]) -> sp.csr_matrix:
         n, width = len(texts), len(self.feature_names_)
         tokens, counts = self._tokenize(texts)
         ids = np.fromiter(map(self.lookup_.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))

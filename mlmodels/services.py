@@ -23,7 +23,9 @@ from mlmodels.models import ModelVersion
 from transactions.models import Company, Transaction
 from transactions.services.audit import audit_record
 
-TRAINING_FIELDS = ("description", "counterparty", "amount", "date", "bank_account__code", "account__code")
+TRAINING_FIELDS = (
+    "description", "counterparty", "amount", "date", "bank_account__code", "account__code", "company__slug",
+)
 
 
 def training_rows(*, company: Company | None) -> list[pipeline.LabeledTxn]:
@@ -34,9 +36,11 @@ def training_rows(*, company: Company | None) -> list[pipeline.LabeledTxn]:
     if company is not None:
         rows = rows.filter(company=company)
     values = rows.order_by("-date", "-id").values_list(*TRAINING_FIELDS)[: settings.ML_TRAINING_MAX_ROWS]
+    # The company rides along: a global model pooled over companies learns "vendor X means Y at company Z".
     return [
-        pipeline.LabeledTxn(description=d, counterparty=c, amount=a, date=day, bank_account=bank, account_code=code)
-        for d, c, a, day, bank, code in values.iterator(chunk_size=5000)
+        pipeline.LabeledTxn(description=d, counterparty=c, amount=a, date=day, bank_account=bank, account_code=code,
+                            company=slug)
+        for d, c, a, day, bank, code, slug in values.iterator(chunk_size=5000)
     ]
 
 

@@ -150,6 +150,10 @@ def test_pipeline_is_a_calibrated_sklearn_pipeline(tiny_model):
     assert final.method == "isotonic" and final.ensemble is False
     assert len(final.calibrated_classifiers_) == 1
     assert len(final.calibrated_classifiers_[0].calibrators) == 4  # one calibrator per class (one-vs-rest)
+    # The model's probabilities are the plain Pipeline's, on features.frame of the transactions.
+    txns = unlabeled(tiny_rows(2))
+    np.testing.assert_array_equal(tiny_model.pipeline.predict_proba(features.frame(txns)),
+                                  tiny_model.predict_proba_matrix(txns)[1])
     json.dumps(tiny_model.params)
     json.dumps(tiny_model.training_summary)
 
