@@ -186,6 +186,10 @@ def backtest_metrics(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "auto_precision": round(sum(o.predicted == o.truth for o in auto) / len(auto), 4) if auto else None,
         "review_rate": round((total - len(auto)) / total, 4),
         "by_method": dict(sorted(Counter("review" if o.method == "human" else o.method for o in outcomes).items())),
+        "auto_precision_by_method": {
+            method: round(sum(o.predicted == o.truth for o in auto if o.method == method) / count, 4)
+            for method, count in sorted(Counter(o.method for o in auto).items())
+        },
         "per_account": {
             label: {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
                     "support": int(s)}

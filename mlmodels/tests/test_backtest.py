@@ -31,6 +31,7 @@ def test_scores_on_a_hand_checked_example():
     assert scores["auto_precision"] == 0.6667  # 2 of 3
     assert scores["review_rate"] == 0.4
     assert scores["by_method"] == {"ml": 2, "ml_suggestion": 1, "review": 1, "rule": 1}
+    assert scores["auto_precision_by_method"] == {"ml": 0.5, "rule": 1.0}
     # 6100: predicted 3 times, right twice -> precision 2/3; recall 2/2. 8000: precision 1/1, recall 1/3.
     assert scores["per_account"]["6100"] == {"precision": 0.6667, "recall": 1.0, "f1": 0.8, "support": 2}
     assert scores["per_account"]["8000"] == {"precision": 1.0, "recall": 0.3333, "f1": 0.5, "support": 3}
