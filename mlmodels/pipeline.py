@@ -437,13 +437,18 @@ def _train(
 
     params: dict = {"seed": seed, "min_class_examples": min_class_examples, "auto_min_support": auto_min_support}
     if algorithm == DEFAULT_ALGORITHM:
+        # Company features only for rows of several companies (a global model).  For one company they
+        # would carry nothing, and predictions would then depend on whether the caller names the company.
+        company_features = frame[features.COMPANY_COLUMN].nunique() > 1
+        if not company_features:
+            frame = frame.assign(**{features.COMPANY_COLUMN: ""})
         folds = _SMALL_DATA_CALIBRATION_FOLDS if len(y) < _SMALL_DATA_ROWS else _CALIBRATION_FOLDS
         folds = min(folds, min(trained_counts.values()))
         epochs = _SGD_EPOCHS
         pipeline = _default_pipeline(seed, jobs, folds, epochs)
         params.update({
             "classifier": "SGDClassifier(log_loss, one-vs-rest)", "alpha": _SGD_ALPHA, "epochs": epochs,
-            "average": _SGD_AVERAGE,
+            "average": _SGD_AVERAGE, "company_features": bool(company_features),
             "calibration": _CALIBRATION, "calibration_folds": folds, "calibration_ensemble": False,
             "features": {
                 "words": "tf-idf (sublinear) of normalized description words",
@@ -451,7 +456,7 @@ def _train(
                 "counterparty": "tf-idf of normalized counterparty words",
                 "context": f"amount log bucket ({features.BUCKETS_PER_DECADE}/decade) and sign, vendor x sign, "
                            f"vendor x amount bucket ({features.COARSE_PER_DECADE}/decade), day of month, weekday, "
-                           "bank account, company and vendor x company (x amount) when given",
+                           "bank account; company and vendor x company (x amount) when several companies",
             },
         })
     else:

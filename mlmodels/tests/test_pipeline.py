@@ -225,11 +225,20 @@ def test_too_few_rows_raise_insufficient_data():
         train(tiny_rows(3))  # every class has fewer than 5 rows
 
 
+def test_a_one_company_model_ignores_the_company():
+    model = train(tiny_rows(company="acme"))
+    assert model.params["company_features"] is False
+    txns = unlabeled(tiny_rows(2))
+    named = [Txn(t.description, t.counterparty, t.amount, t.date, t.bank_account, company="acme") for t in txns]
+    assert np.array_equal(model.predict_proba_matrix(txns)[1], model.predict_proba_matrix(named)[1])
+
+
 def test_company_crosses_let_a_global_model_learn_per_company_accounts():
     target = [("TARGET {n} MASON OH", "", "6100", "-60.00")]
     pooled = tiny_rows(20, target, company="agency") + tiny_rows(20, [(*target[0][:2], "5300", "-60.00")],
                                                                   company="daycare")
     model = train(pooled + tiny_rows(10, company="agency"))
+    assert model.params["company_features"] is True
     txn = unlabeled(tiny_rows(1, target))[0]
     at = {company: model.predict([Txn(txn.description, "", txn.amount, txn.date, "1000", company=company)])[0]
           for company in ("agency", "daycare")}
