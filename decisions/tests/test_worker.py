@@ -62,8 +62,28 @@ def test_a_promote_rules_job_runs_on_a_worker(company_a, worker_factory):
     assert "jobs.promote_rules" in worker.log()
 
 
+def test_a_train_job_runs_on_a_worker_and_activates_the_first_version(db, worker_factory, tmp_path):
+    from mlmodels.models import ModelVersion
+    from mlmodels.tests.factories import demo_company_with_history
+
+    company = demo_company_with_history(800)
+    job, _ = job_create(company=company, kind=JobKind.TRAIN, created_by=None, params={"scope": "company"})
+    worker = worker_factory(LEDGER_MODELS_DIR=str(tmp_path / "worker-models"))
+
+    def finished() -> Job | None:
+        job.refresh_from_db()
+        return job if job.status in (JobStatus.FINISHED, JobStatus.FAILED) else None
+
+    wait_for(finished, timeout=120, message=f"train job did not finish; worker log:\n{worker.log()}")
+
+    assert job.status == JobStatus.FINISHED, job.error
+    version = ModelVersion.objects.get(company=company)
+    assert (job.result["number"], job.result["active"], version.is_active) == (1, True, True)
+    assert (tmp_path / "worker-models" / version.artifact).exists()
+
+
 @pytest.mark.parametrize(("task", "queue"), [("jobs.classify", "default"), ("jobs.promote_rules", "low"),
-                                             ("jobs.promote_rules_all", "low")])
+                                             ("jobs.promote_rules_all", "low"), ("jobs.train", "low")])
 def test_rule_work_is_routed_to_its_queue(task, queue):
     from ledger_site.celery import app
 
