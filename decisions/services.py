@@ -6,6 +6,7 @@ decision: it picks uncategorized, unconfirmed rows only, so re-running it is saf
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -13,20 +14,21 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from decisions.exceptions import DecisionInvalid
+from decisions.exceptions import DecisionConflict, DecisionInvalid
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.services import job_progress
 from mlmodels import pipeline
 from mlmodels.inference import active_model_for
-from rules.engine import TxnInput
+from rules.engine import TxnInput, counterparty_text
 from rules.models import Rule
 from rules.selectors import company_rules_compiled
-from rules.services.lifecycle import rule_correction_record, rule_hits_record
+from rules.services.lifecycle import rule_correction_record, rule_create, rule_hits_record
 from transactions.models import Account, Company, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
 
 ONE = Decimal("1.0000")
+OPEN_STATUSES = (DecisionStatus.NEEDS_REVIEW, DecisionStatus.AUTO_APPROVED)  # a person may still act on these
 
 
 def transactions_classify(*, company: Company, import_batch_id: Any = None, job: Any = None) -> dict[str, Any]:
@@ -185,12 +187,21 @@ def classify_job(*, job: Any) -> JobOutcome:
     ))
 
 
-def transaction_categorize(*, transaction_id: int, user: Any, account: Account) -> Decision:
+def transaction_categorize(
+    *, transaction_id: int, user: Any, account: Account, expected_decision_id: int | None = None,
+    remember_as_rule: bool = False,
+) -> Decision:
     """A person decides a transaction's account: approving the current decision if it agrees, else correcting it.
 
     A correction keeps the old decision (status "corrected", no longer current) next to the new human one, and
-    tells the rule that made it (rules whose corrections pile up are flagged). The transaction becomes
-    confirmed: promotion and training learn from it.
+    tells the rule that made it (rules whose corrections pile up are flagged). A review placeholder (no
+    suggestion) simply becomes the person's decision. The transaction becomes confirmed: promotion and training
+    learn from it.
+
+    `expected_decision_id`: the decision the reviewer was looking at. If another reviewer has decided the
+    transaction meanwhile, this raises DecisionConflict (409) and changes nothing - of two reviewers acting on
+    one item exactly one wins. `remember_as_rule`: "always categorize like this" - also create a rule for the
+    vendor (active for admins, proposed otherwise).
     """
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=transaction_id)
@@ -201,14 +212,21 @@ def transaction_categorize(*, transaction_id: int, user: Any, account: Account) 
             )
         now = timezone.now()
         actor = user if getattr(user, "pk", None) else None
-        current = Decision.objects.filter(transaction=txn, is_current=True).select_related("account").first()
+        current = (Decision.objects.filter(transaction=txn, is_current=True)
+                   .select_related("account", "reviewer").first())
+        if expected_decision_id is not None:
+            _check_still_open(current, expected_decision_id)
         before = {"account": current.account.code if current and current.account else None,
                   "method": current.method if current else None, "status": current.status if current else None}
-        if current is not None and current.account_id == account.id:
-            decision, action = current, "decision.approve"
-            if current.status != DecisionStatus.APPROVED:
-                current.status, current.reviewer, current.reviewed_at = DecisionStatus.APPROVED, actor, now
-                current.save(update_fields=["status", "reviewer", "reviewed_at"])
+        agrees = current is not None and current.account_id == account.id
+        answers_placeholder = current is not None and current.account_id is None and current.method == DecisionMethod.HUMAN
+        if agrees or answers_placeholder:
+            # Agreeing with the suggestion, or answering a review placeholder: the same decision, now approved.
+            decision, action = current, "decision.approve" if agrees else "decision.categorize"
+            if current.status != DecisionStatus.APPROVED or answers_placeholder:
+                current.account, current.status, current.reviewer, current.reviewed_at = (
+                    account, DecisionStatus.APPROVED, actor, now)
+                current.save(update_fields=["account", "status", "reviewer", "reviewed_at"])
         else:
             action = "decision.correct" if current is not None else "decision.categorize"
             if current is not None:
@@ -227,4 +245,52 @@ def transaction_categorize(*, transaction_id: int, user: Any, account: Account) 
         )
         audit_record(action=action, company=txn.company, actor=user, target=decision, before=before,
                      after={"account": account.code, "transaction": txn.pk})
+        if remember_as_rule:
+            rule_create(company=txn.company, user=user, raw=vendor_rule_data(txn=txn, account=account))
     return decision
+
+
+def _check_still_open(current: Decision | None, expected_decision_id: int) -> None:
+    if current is not None and current.pk == expected_decision_id and current.status in OPEN_STATUSES:
+        return
+    who = ""
+    if current is not None and current.reviewer is not None:
+        who = f" by {current.reviewer.get_username()}"
+    raise DecisionConflict(
+        f"Someone else has already decided this transaction{who}; the page shows an old state. Reload to see it.",
+        extra={"current_decision": current.pk if current else None},
+    )
+
+
+def vendor_rule_data(*, txn: Transaction, account: Account) -> dict[str, Any]:
+    """The rule "always categorize this vendor like this": counterparty text equals the vendor, same direction."""
+    vendor = counterparty_text(txn.counterparty, txn.description)
+    direction = "in" if txn.amount > 0 else "out"
+    if not vendor:
+        raise DecisionInvalid("This description names no vendor a rule could recognize; write the rule by hand.")
+    return {
+        "name": f"{vendor} ({'money in' if direction == 'in' else 'money out'})"[:200],
+        "conditions": [{"field": "counterparty", "op": "equals", "value": vendor},
+                       {"field": "direction", "op": direction, "value": ""}],
+        "account_code": account.code,
+    }
+
+
+def decisions_approve(*, decision_ids: Iterable[int], user: Any) -> dict[str, Any]:
+    """Approve many suggestions at once (a vendor group, a selection): each is approved if it is still open and
+    has an account; the others are counted with the reason, never half-done."""
+    approved: list[int] = []
+    skipped: Counter[str] = Counter()
+    decisions = Decision.objects.filter(pk__in=set(decision_ids)).select_related("account").order_by("pk")
+    for decision in decisions:
+        if decision.account is None:
+            skipped["no_suggestion"] += 1
+            continue
+        try:
+            transaction_categorize(transaction_id=decision.transaction_id, user=user, account=decision.account,
+                                   expected_decision_id=decision.pk)
+        except DecisionConflict:
+            skipped["already_decided"] += 1
+            continue
+        approved.append(decision.pk)
+    return {"approved": len(approved), "skipped": dict(sorted(skipped.items())), "approved_ids": approved}
