@@ -137,6 +137,8 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
     ) for row in rows])
     version = active.version
     assert version is not None
+    auto_thresholds = dict(Account.objects.filter(company=company, ml_confidence_threshold__isnull=False)
+                           .values_list("code", "ml_confidence_threshold"))
     source = {"model_version": version.pk, "model_number": version.number, "scope": version.scope}
     decisions = []
     for row, prediction in zip(rows, predictions):
@@ -145,12 +147,17 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
                         for code, probability in prediction.alternatives]
         account_id = account_ids.get(prediction.account_code)
         explanation = {**source, **prediction.explanation}
+        route = ml_route(
+            confidence=confidence, auto_approvable=prediction.auto_approvable,
+            auto_threshold=auto_thresholds.get(prediction.account_code, company.confidence_threshold),
+            review_threshold=company.review_threshold,
+        )
         if account_id is None:
             method, status, account_id = DecisionMethod.HUMAN, DecisionStatus.NEEDS_REVIEW, None
             explanation["reason"] = f"the model's answer {prediction.account_code} is not in this chart of accounts"
-        elif confidence >= company.confidence_threshold and prediction.auto_approvable:
+        elif route == DecisionMethod.ML:
             method, status = DecisionMethod.ML, DecisionStatus.AUTO_APPROVED
-        elif confidence >= company.review_threshold:
+        elif route == DecisionMethod.ML_SUGGESTION:
             method, status = DecisionMethod.ML_SUGGESTION, DecisionStatus.NEEDS_REVIEW
             if not prediction.auto_approvable:
                 explanation["reason"] = "too few confirmed examples of this account to approve it automatically"
@@ -165,6 +172,17 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
             alternatives=alternatives, explanation=explanation, status=status, model_version=version,
         ))
     return decisions
+
+
+def ml_route(*, confidence: Decimal, auto_approvable: bool, auto_threshold: Decimal, review_threshold: Decimal) -> str:
+    """Where a prediction goes: "ml" (auto-approved) at or above the auto threshold when its account has enough
+    support, "ml_suggestion" (review with a suggestion) at or above the review threshold, else "human" (review
+    without one). Both bounds are inclusive: 0.85 exactly is auto-approved at the default threshold."""
+    if confidence >= auto_threshold and auto_approvable:
+        return DecisionMethod.ML
+    if confidence >= review_threshold:
+        return DecisionMethod.ML_SUGGESTION
+    return DecisionMethod.HUMAN
 
 
 def _mirror_on_transactions(decisions: list[Decision]) -> None:

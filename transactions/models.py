@@ -93,6 +93,11 @@ class Account(models.Model):
     type = models.CharField(max_length=20, choices=AccountType.choices)
     is_bank = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    # The classifier's auto-approve threshold for predictions of this account, when it should differ from the
+    # company's (an accountant may want more confidence for payroll than for office supplies).
+    ml_confidence_threshold = models.DecimalField(
+        max_digits=4, decimal_places=3, null=True, blank=True, validators=_PROBABILITY
+    )
 
     class Meta:
         ordering = ["company", "code"]

@@ -170,3 +170,12 @@ def test_a_person_cannot_categorize_to_a_bank_or_foreign_account(company_a, comp
     with pytest.raises(DecisionInvalid):
         transaction_categorize(transaction_id=line.id, user=reviewer_a, account=account)
     assert not Decision.objects.exists()
+
+
+def test_switching_rules_off_leaves_their_transactions_to_the_next_stage(company_a, admin_a, settings):
+    rule_create(company=company_a, user=admin_a, raw=vendor_rule("STAPLES"))
+    add_lines(company_a, "STAPLES STORE", 3)
+    settings.USE_RULES = False
+
+    assert transactions_classify(company=company_a)["by_method"] == {"review": 3}
+    assert Rule.objects.get().hit_count == 0

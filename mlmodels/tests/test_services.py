@@ -161,3 +161,43 @@ def test_train_classifier_command_explains_missing_history(db):
     demo_company_with_history(5)
     with pytest.raises(CommandError, match="training needs at least"):
         call_command("train_classifier", "--company", "hamilton-coffee", stdout=StringIO())
+
+
+@pytest.mark.parametrize(("confidence", "auto_approvable", "route"), [
+    ("0.8500", True, "ml"), ("0.8499", True, "ml_suggestion"), ("0.8500", False, "ml_suggestion"),
+    ("0.7000", True, "ml_suggestion"), ("0.6999", True, "human"), ("1.0000", True, "ml"),
+])
+def test_thresholds_are_inclusive_at_their_exact_values(confidence, auto_approvable, route):
+    from decimal import Decimal
+
+    from decisions.services import ml_route
+
+    assert ml_route(confidence=Decimal(confidence), auto_approvable=auto_approvable,
+                    auto_threshold=Decimal("0.85"), review_threshold=Decimal("0.70")) == route
+
+
+def test_an_account_can_demand_more_confidence_than_the_company(company):
+    from transactions.models import Account
+
+    model_train(company=company)
+    uncategorized_lines(company, 300)
+    transactions_classify(company=company)
+    busiest = (Decision.objects.filter(method="ml").values_list("account__code", flat=True).first())
+    Decision.objects.all().delete()
+    Transaction.objects.filter(confirmed_at__isnull=True).update(status=TransactionStatus.UNCATEGORIZED, account=None)
+    Account.objects.filter(company=company, code=busiest).update(ml_confidence_threshold=1)
+
+    transactions_classify(company=company)
+
+    assert not Decision.objects.filter(method="ml", account__code=busiest).exists()
+    assert Decision.objects.filter(method="ml_suggestion", account__code=busiest).exists()
+    assert Decision.objects.filter(method="ml").exclude(account__code=busiest).exists()
+
+
+def test_switching_the_classifier_off_sends_everything_past_the_rules_to_review(company, settings):
+    model_train(company=company)
+    uncategorized_lines(company, 30)
+    settings.USE_ML = False
+
+    assert transactions_classify(company=company)["by_method"] == {"review": 30}
+    assert Decision.objects.first().explanation["reason"] == "the classifier is switched off (USE_ML=0)"
