@@ -125,9 +125,17 @@ class MembershipAdmin(CompanyScopedAdmin):
 
 @admin.register(Account)
 class AccountAdmin(CompanyScopedAdmin):
-    list_display = ["code", "name", "type", "is_bank", "is_active", "company"]
+    list_display = ["code", "name", "type", "is_bank", "is_active", "ml_confidence_threshold", "company"]
     list_filter = ["type", "is_bank", "is_active", "company"]
     search_fields = ["code", "name"]
+
+    def save_model(self, request: HttpRequest, obj: Account, form: Any, change: bool) -> None:
+        before = str(form.initial.get("ml_confidence_threshold")) if change else None
+        super().save_model(request, obj, form, change)
+        if (before or "None") != str(obj.ml_confidence_threshold):
+            audit_record(action="account.threshold", company=obj.company, actor=request.user, target=obj,
+                         before={"ml_confidence_threshold": before},
+                         after={"ml_confidence_threshold": str(obj.ml_confidence_threshold)})
 
 
 class ReadOnlyAdmin(CompanyScopedAdmin):
