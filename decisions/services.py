@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from decisions.exceptions import DecisionConflict, DecisionInvalid
+from decisions import llm
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.services import job_progress
@@ -81,7 +82,9 @@ def _classify_chunk(*, company: Company, chunk: list[tuple[Any, ...]]) -> Counte
     decisions += _rule_decisions(company=company, chunk=chunk, matches=rule_matches, account_ids=account_ids)
     leftovers = [row for row, match in zip(chunk, rule_matches) if match is None]
     if leftovers:
-        decisions += _ml_decisions(company=company, rows=leftovers, account_ids=account_ids)
+        ml_decisions = _ml_decisions(company=company, rows=leftovers, account_ids=account_ids)
+        _llm_stage(company=company, rows=leftovers, decisions=ml_decisions, account_ids=account_ids)
+        decisions += ml_decisions
     Decision.objects.bulk_create(decisions)
     _mirror_on_transactions(decisions)
     return Counter("review" if decision.method == DecisionMethod.HUMAN else decision.method for decision in decisions)
@@ -172,6 +175,39 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
             alternatives=alternatives, explanation=explanation, status=status, model_version=version,
         ))
     return decisions
+
+
+def _llm_stage(*, company: Company, rows: list[tuple[Any, ...]], decisions: list[Decision],
+               account_ids: dict[str, int]) -> None:
+    """Ask the LLM (when USE_LLM is on) about the rows still without a suggestion, in place.
+
+    An answer naming an account of the chart becomes an `llm` decision: auto-approved when its confidence clears
+    LLM_CONFIDENCE_THRESHOLD, otherwise a suggestion for review. Unanswered rows keep their review placeholder,
+    with the LLM's reason added. LLM answers never train the model until a person confirms them (training reads
+    confirmed rows and rule decisions only).
+    """
+    if not settings.USE_LLM:
+        return
+    waiting = [(row, decision) for row, decision in zip(rows, decisions)
+               if decision.method == DecisionMethod.HUMAN and decision.account_id is None]
+    if not waiting:
+        return
+    chart = list(Account.objects.filter(company=company, is_active=True, is_bank=False)
+                 .order_by("code").values_list("code", "name"))
+    questions = [llm.LlmQuestion(key=counterparty_text(row[2], row[1]), description=row[1], counterparty=row[2],
+                                 amount=row[3], date=row[5]) for row, _ in waiting]
+    answers, reason = llm.llm_answers(company_id=company.id, chart=chart, questions=questions)
+    for (_, decision), answer in zip(waiting, answers):
+        if answer is None or answer.account_code not in account_ids:
+            if reason:
+                decision.explanation = {**decision.explanation, "llm": reason}
+            continue
+        confidence = Decimal(str(round(answer.confidence, 4)))
+        decision.method, decision.account_id, decision.confidence = DecisionMethod.LLM, account_ids[answer.account_code], confidence
+        decision.status = (DecisionStatus.AUTO_APPROVED if confidence >= settings.LLM_CONFIDENCE_THRESHOLD
+                           else DecisionStatus.NEEDS_REVIEW)
+        decision.explanation = {**decision.explanation, "llm_model": answer.model, "llm_answer": answer.raw,
+                                "cached": answer.cached}
 
 
 def ml_route(*, confidence: Decimal, auto_approvable: bool, auto_threshold: Decimal, review_threshold: Decimal) -> str:

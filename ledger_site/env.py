@@ -39,6 +39,20 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_seconds(name: str, default: float) -> float:
+    """A non-negative duration in seconds (fractions allowed)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number of seconds.") from None
+    if not value >= 0:  # also refuses NaN
+        raise ImproperlyConfigured(f"{name}={raw!r} must be 0 or more seconds.")
+    return value
+
+
 def env_probability(name: str, default: str) -> Decimal:
     """A threshold between 0 and 1, kept as Decimal so comparisons are exact."""
     raw = os.environ.get(name, default)

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from ledger_site.env import env_bool, env_int, env_list, env_probability, env_secret, env_str
+from ledger_site.env import env_bool, env_int, env_list, env_probability, env_seconds, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LEDGER_VAR_DIR", str(BASE_DIR / "var")))
@@ -223,6 +223,16 @@ USE_LLM = env_bool("USE_LLM", False)
 LLM_BASE_URL = env_str("LLM_BASE_URL")
 LLM_MODEL = env_str("LLM_MODEL")
 LLM_API_KEY = env_secret("LLM_API_KEY")
+# An LLM answer is auto-approved only at or above this stated confidence; below it goes to review as a suggestion.
+LLM_CONFIDENCE_THRESHOLD = env_probability("LLM_CONFIDENCE_THRESHOLD", "0.90")
+LLM_TIMEOUT_SECONDS = env_seconds("LLM_TIMEOUT_SECONDS", 10)
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
+LLM_RETRY_BACKOFF_SECONDS = env_seconds("LLM_RETRY_BACKOFF_SECONDS", 0.5)
+# The circuit breaker (shared by all workers through the cache) opens after this many failures in a row.
+LLM_BREAKER_FAILURES = env_int("LLM_BREAKER_FAILURES", 5, minimum=1)
+LLM_BREAKER_COOLDOWN_SECONDS = env_int("LLM_BREAKER_COOLDOWN_SECONDS", 60, minimum=1)
+LLM_DAILY_BUDGET_PER_COMPANY = env_int("LLM_DAILY_BUDGET_PER_COMPANY", 200, minimum=0)
+LLM_CACHE_SECONDS = env_int("LLM_CACHE_SECONDS", 7 * 24 * 3600, minimum=0)  # answers per normalized vendor
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50, minimum=1)
 UPLOADS_PER_HOUR_PER_USER = env_int("UPLOADS_PER_HOUR_PER_USER", 120, minimum=1)
 UPLOADS_PER_HOUR_PER_COMPANY = env_int("UPLOADS_PER_HOUR_PER_COMPANY", 600, minimum=1)
