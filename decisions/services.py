@@ -300,7 +300,11 @@ def transaction_categorize(
         audit_record(action=action, company=txn.company, actor=user, target=decision, before=before,
                      after={"account": account.code, "transaction": txn.pk})
         if remember_as_rule:
-            rule_create(company=txn.company, user=user, raw=vendor_rule_data(txn=txn, account=account))
+            raw = vendor_rule_data(txn=txn, account=account)
+            # A rule for this vendor and direction exists already (an earlier "always"): the correction still
+            # counts against it if it decided otherwise, and an admin sees it flagged; no second rule.
+            if not Rule.objects.filter(company=txn.company, name=raw["name"]).exists():
+                rule_create(company=txn.company, user=user, raw=raw)
     return decision
 
 

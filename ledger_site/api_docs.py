@@ -6,6 +6,9 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+# The largest primary key the database holds (bigint): ids above it are a 400, not a database overflow.
+MAX_ID = 2**63 - 1
+
 ERROR_MEANINGS = {
     400: "The request is not valid (`extra.fields` names each field and what is wrong).",
     401: "No valid credentials (session or `Authorization: Token <key>`).",

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from decisions.dashboard_views import dashboard_view
 from ledger_site.health import healthz
 
 urlpatterns = [
@@ -20,9 +21,12 @@ urlpatterns = [
     path("api/", include("transactions.api.urls")),
     path("api/", include("rules.api.urls")),
     path("api/", include("decisions.api.urls")),
+    path("api/", include("decisions.api.automation_urls")),
     path("api/", include("mlmodels.api.urls")),
     path("rules/", include("rules.urls")),
     path("models/", include("mlmodels.urls")),
+    path("dashboard/", dashboard_view, name="dashboard"),
+    path("review/", include("decisions.urls")),
     path("", include("transactions.urls")),
 ]
 

@@ -15,8 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Any
+
+from ledger_site.svg import percent_text as _percent
+from ledger_site.svg import svg_number as _number
+from ledger_site.svg import svg_text as _text
 
 __all__ = [
     "PRECISION_TARGET",
@@ -79,21 +82,6 @@ class Frame:
     def y(self, value: float) -> float:
         span = self.y_max - self.y_min or 1.0
         return round(self.top + (self.y_max - value) / span * self.height, 2)
-
-
-def _text(value: Any) -> str:
-    """Data as SVG text or attribute content: always escaped (quotes too)."""
-    return escape(str(value), quote=True)
-
-
-def _number(value: float) -> str:
-    """Coordinates without float noise: 12.0 -> "12", 12.345 -> "12.35"."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _percent(share: float | None, digits: int = 0) -> str:
-    return "—" if share is None else f"{share * 100:.{digits}f}%"
 
 
 def _float(value: Any) -> float | None:

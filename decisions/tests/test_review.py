@@ -108,3 +108,15 @@ def test_two_reviewers_on_one_item_exactly_one_wins(company_a, reviewer_a, admin
     assert outcomes.count("won") == 20 and outcomes.count("lost") == 20
     assert Decision.objects.filter(is_current=True).count() == 20
     assert Transaction.objects.filter(confirmed_at__isnull=False).count() == 20
+
+
+def test_always_like_this_twice_for_one_vendor_keeps_one_rule_and_saves_both_corrections(company_a, reviewer_a):
+    first, second = _suggest(company_a, 2)
+    sales = Account.objects.get(company=company_a, code="8000")
+
+    for suggestion in (first, second):
+        transaction_categorize(transaction_id=suggestion.transaction_id, user=reviewer_a, account=sales,
+                               remember_as_rule=True)
+
+    assert Rule.objects.count() == 1
+    assert Transaction.objects.filter(account=sales).count() == 2

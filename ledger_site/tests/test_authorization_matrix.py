@@ -81,6 +81,13 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/models/train"):              _row(401, 403, 403, 202, 404, 202),
     ("GET", "/api/models/{version_id}"):        _row(401, 200, 200, 200, 404, 200),
     ("POST", "/api/models/{version_id}/activate"): _row(401, 403, 403, 200, 404, 200),
+    # Review: reviewers and admins work the queue; accountants upload but do not decide.
+    ("GET", "/api/review/"):                    _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/decisions/{decision_id}/approve"): _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/decisions/{decision_id}/correct"): _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/decisions/approve"):         _row(401, 403, 200, 200, 404, 200),
+    # Automation numbers of your own companies (without ?company=: all of them; another company's: 404).
+    ("GET", "/api/automation/"):                _row(401, 200, 200, 200, 200, 200),
 }
 
 # Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
@@ -108,6 +115,9 @@ BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/rules/{rule_id}/retire"): (lambda world: {"reason": "no"}, "json"),
     ("POST", "/api/models/train"): (lambda world: {"company": world.company_a.slug}, "json"),
     ("POST", "/api/models/{version_id}/activate"): (lambda world: {}, "json"),
+    ("POST", "/api/decisions/{decision_id}/approve"): (lambda world: {}, "json"),
+    ("POST", "/api/decisions/{decision_id}/correct"): (lambda world: {"account": "8000", "remember_as_rule": False}, "json"),
+    ("POST", "/api/decisions/approve"): (lambda world: {"ids": [world.decision.pk]}, "json"),
 }
 
 
@@ -135,6 +145,7 @@ class World:
     transactions_b: list[Transaction]
     rule: Rule  # a proposed rule of company A
     model_version: ModelVersion  # an inactive classifier version of company A
+    decision: Decision  # a suggestion waiting for review on company A's second transaction
 
     def secrets_of_a(self) -> list[str]:
         """Strings that must never appear in what a stranger to company A receives."""
@@ -164,19 +175,23 @@ def world(company_a, company_b, accountant_a, reviewer_a, admin_a, outsider, sup
     token, _ = api_token_create(user=accountant_a, name="x")
     audit_record(action="matrix.seed", company=company_a, actor=admin_a, target=company_a)
     Job.objects.create(company=company_b, kind="ingest")
+    transactions_a = _transactions(company_a, ["ALPHA SECRET FLOUR", "ALPHA SECRET OVEN"])
     return World(
         company_a=company_a,
         company_b=company_b,
         job=Job.objects.create(company=company_a, kind="ingest"),
         batch=batch,
         token=token,
-        transactions_a=_transactions(company_a, ["ALPHA SECRET FLOUR", "ALPHA SECRET OVEN"]),
+        transactions_a=transactions_a,
         transactions_b=_transactions(company_b, ["BETA LUMBER"]),
         rule=rule_create(company=company_a, user=reviewer_a, raw={
             "name": "ALPHA SECRET RULE", "conditions": [{"field": "description", "op": "contains", "value": "OVEN"}],
             "account_code": "6100"}),
         model_version=ModelVersion.objects.create(
             company=company_a, number=1, algorithm="test", artifact="alpha/none.joblib", sha256="0" * 64),
+        decision=Decision.objects.create(
+            company=company_a, transaction=transactions_a[1], method="ml_suggestion", status="needs_review",
+            account=company_a.accounts.get(code="6100"), confidence=Decimal("0.7500")),
     )
 
 
@@ -193,7 +208,7 @@ def _urls(path: str, operation: dict[str, Any], world: World) -> list[str]:
     company_refs = [str(world.company_a.pk), world.company_a.slug]
     fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk,
              "rule_id": world.rule.pk, "transaction_id": world.transactions_a[0].pk,
-             "version_id": world.model_version.pk}
+             "version_id": world.model_version.pk, "decision_id": world.decision.pk}
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
     unknown = names - set(fixed) - {"company_id"}
     assert not unknown, f"{path}: no object of company A for path parameter(s) {unknown}; extend _urls()"
@@ -402,6 +417,33 @@ def _check_rule_patch(*, response, world, actor, user, before, after) -> None:
     assert (rule.priority, rule.version, response.json()["priority"]) == (7, 2, 7)
 
 
+def _check_review(*, response, world, actor, user, before, after) -> None:
+    [group] = response.json()["results"]
+    assert [item["id"] for item in group["items"]] == [world.decision.pk]
+
+
+def _check_decision_approved(*, response, world, actor, user, before, after) -> None:
+    decision = Decision.objects.get(pk=world.decision.pk)
+    assert (decision.status, decision.reviewer) == ("approved", user)
+    assert after.categorized == before.categorized + 1
+
+
+def _check_decision_corrected(*, response, world, actor, user, before, after) -> None:
+    current = Decision.objects.get(transaction=world.transactions_a[1], is_current=True)
+    assert (current.method, current.account.code, response.json()["account"]) == ("human", "8000", "8000")
+    assert Decision.objects.get(pk=world.decision.pk).status == "corrected"
+
+
+def _check_bulk_approved(*, response, world, actor, user, before, after) -> None:
+    assert response.json()["approved"] == 1
+    assert Decision.objects.get(pk=world.decision.pk).status == "approved"
+
+
+def _check_automation(*, response, world, actor, user, before, after) -> None:
+    text = response.content.decode()
+    assert (world.company_a.slug in text) == (actor != "outsider")
+
+
 def _check_model_list(*, response, world, actor, user, before, after) -> None:
     assert [version["id"] for version in response.json()] == [world.model_version.pk]
 
@@ -421,6 +463,11 @@ def _check_model_activate(*, response, world, actor, user, before, after) -> Non
 
 
 CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/api/review/"): _check_review,
+    ("POST", "/api/decisions/{decision_id}/approve"): _check_decision_approved,
+    ("POST", "/api/decisions/{decision_id}/correct"): _check_decision_corrected,
+    ("POST", "/api/decisions/approve"): _check_bulk_approved,
+    ("GET", "/api/automation/"): _check_automation,
     ("GET", "/api/models/"): _check_model_list,
     ("POST", "/api/models/train"): _check_model_train,
     ("GET", "/api/models/{version_id}"): _check_model_detail,

@@ -33,6 +33,7 @@ from schemathesis.config import SchemathesisConfig
 from jobs.services import job_run
 from ledger_site.tests.test_authorization_matrix import EXPECTED as MATRIX_ROWS
 from ledger_site.wsgi import application
+from decisions.models import Decision
 from mlmodels.models import ModelVersion
 from rules.services.lifecycle import rule_create, rule_reject
 from transactions.models import ApiToken, ImportBatch, Transaction
@@ -240,6 +241,10 @@ def _bulk(rule: Any) -> dict[str, Any]:
     return {"data": {"action": "approve", "ids": [rule.pk]}, "format": "json"}
 
 
+def _decision_call(key: str, action: str, body: dict[str, Any] | None = None) -> Any:
+    return lambda w: ("post", f"/api/decisions/{w[key].pk}/{action}", {"data": body or {}, "format": "json"})
+
+
 def _rule_action_probes(action: str) -> dict[int, tuple[str, Any]]:
     def call(key: str, body: dict[str, Any] | None = None) -> Any:
         return lambda w: ("post", f"/api/rules/{w[key].pk}/{action}", {"data": body or {}, "format": "json"})
@@ -338,6 +343,34 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         403: ("accountant_a", lambda w: ("post", f"/api/models/{w['model_version'].pk}/activate", {})),
         404: ("outsider", lambda w: ("post", f"/api/models/{w['model_version'].pk}/activate", {})),
     },
+    ("GET", "/api/automation/"): {
+        400: ("accountant_a", lambda w: ("get", "/api/automation/?days=0", {})),
+        404: ("outsider", lambda w: ("get", "/api/automation/?company=alpha-bakery", {})),
+    },
+    ("GET", "/api/review/"): {
+        400: ("admin_a", lambda w: ("get", "/api/review/?company=alpha-bakery&method=bogus", {})),
+        403: ("accountant_a", lambda w: ("get", "/api/review/?company=alpha-bakery", {})),
+        404: ("outsider", lambda w: ("get", "/api/review/?company=alpha-bakery", {})),
+    },
+    ("POST", "/api/decisions/{decision_id}/approve"): {
+        400: ("admin_a", _decision_call("placeholder", "approve")),
+        403: ("accountant_a", _decision_call("suggestion", "approve")),
+        404: ("outsider", _decision_call("suggestion", "approve")),
+        409: ("admin_a", _decision_call("decided", "approve")),
+    },
+    ("POST", "/api/decisions/{decision_id}/correct"): {
+        400: ("admin_a", _decision_call("suggestion", "correct", {"account": "1000"})),
+        403: ("accountant_a", _decision_call("suggestion", "correct", {"account": "8000"})),
+        404: ("outsider", _decision_call("suggestion", "correct", {"account": "8000"})),
+        409: ("admin_a", _decision_call("decided", "correct", {"account": "8000"})),
+    },
+    ("POST", "/api/decisions/approve"): {
+        400: ("admin_a", lambda w: ("post", "/api/decisions/approve", {"data": {"ids": []}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/decisions/approve",
+                                         {"data": {"ids": [w["suggestion"].pk]}, "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/decisions/approve",
+                                     {"data": {"ids": [w["suggestion"].pk]}, "format": "json"})),
+    },
 }
 
 
@@ -345,8 +378,8 @@ def _anonymous_probe(method: str, path: str) -> tuple[str, Any]:
     def build(w: dict[str, Any]) -> tuple[str, str, dict]:
         url = path.format(job_id=w["batch"].job_id, import_id=w["batch"].id, company_id="alpha-bakery",
                           token_id=w["token"].pk, rule_id=w["rule"].pk, transaction_id=w["transaction"].pk,
-                          version_id=w["model_version"].pk)
-        needs_company = path in ("/api/audit/", "/api/rules/", "/api/rules/export", "/api/models/")
+                          version_id=w["model_version"].pk, decision_id=w["suggestion"].pk)
+        needs_company = path in ("/api/audit/", "/api/rules/", "/api/rules/export", "/api/models/", "/api/review/")
         return method.lower(), url + ("?company=alpha-bakery" if needs_company else ""), {}
     return "anonymous", build
 
@@ -367,8 +400,20 @@ def probe_world(company_a, company_b, accountant_a, admin_a, outsider) -> dict[s
     )
     model_version = ModelVersion.objects.create(
         company=company_a, number=1, algorithm="test", artifact="alpha/none.joblib", sha256="0" * 64)
+    bank = company_a.accounts.get(code="1000")
+    office = company_a.accounts.get(code="6100")
+    lines = [Transaction.objects.create(company=company_a, bank_account=bank, date=datetime.date(2025, 1, 11 + i),
+                                        description=f"VENDOR {i}", amount=Decimal("-5.00"), fingerprint=uuid.uuid4())
+             for i in range(3)]
+    suggestion, placeholder, decided = (
+        Decision.objects.create(company=company_a, transaction=lines[0], method="ml_suggestion",
+                                status="needs_review", account=office, confidence=Decimal("0.7500")),
+        Decision.objects.create(company=company_a, transaction=lines[1], method="human", status="needs_review"),
+        Decision.objects.create(company=company_a, transaction=lines[2], method="human", status="approved",
+                                account=office),
+    )
     return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction,
-            "model_version": model_version}
+            "model_version": model_version, "suggestion": suggestion, "placeholder": placeholder, "decided": decided}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from ledger_site.api_docs import MAX_ID
 from rules.models import Combine, Rule, RuleStatus, RuleVersion
 
 
@@ -26,7 +27,8 @@ class RuleInputSerializer(serializers.Serializer):
 
 class RuleCreateSerializer(RuleInputSerializer):
     company = serializers.CharField(help_text="Company id or slug.")
-    overrides = serializers.IntegerField(required=False, help_text="Id of the global rule this one replaces.")
+    overrides = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID,
+                                         help_text="Id of the global rule this one replaces.")
     activate = serializers.BooleanField(
         required=False, allow_null=True, default=None,
         help_text="Default: active when an admin creates it, proposed otherwise.",
@@ -49,7 +51,7 @@ class RuleActionSerializer(serializers.Serializer):
 
 class RuleBulkSerializer(RuleActionSerializer):
     action = serializers.ChoiceField(choices=["approve", "reject", "retire"])
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=500)
 
 
 class RuleVersionSerializer(serializers.ModelSerializer):
