@@ -108,4 +108,12 @@ def test_a_reviewer_works_through_the_queue_from_the_keyboard(page, company_a, r
     assert Transaction.objects.filter(confirmed_at__isnull=False).count() == 37 + 3
     rule = Rule.objects.get()
     assert (rule.status, rule.account_code, rule.conditions[0]["value"]) == (RuleStatus.PROPOSED, "8000", "STAPLES")
+
+    # The dashboard reflects the work: what is still waiting, and the reviews just done.
+    page.click("nav >> text=Dashboard")
+    section = page.locator("section.dashboard-section[data-company='alpha-bakery']")
+    waiting = Decision.objects.filter(company=company_a, is_current=True, status="needs_review").count()
+    expect(section.locator(".stat-open")).to_have_text(str(waiting))
+    expect(section.locator(".stat-throughput + .stat-note")).to_contain_text("40 in")
+    page.screenshot(path=SCREENSHOTS / "review-5-dashboard.png", full_page=True)
     assert page.console_errors == []  # CSP: no blocked inline script or style
