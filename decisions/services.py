@@ -87,6 +87,9 @@ def _classify_chunk(*, company: Company, chunk: list[tuple[Any, ...]]) -> Counte
         decisions += ml_decisions
     Decision.objects.bulk_create(decisions)
     _mirror_on_transactions(decisions)
+    # Last, just before the chunk commits: a global rule's counter row is shared by every company, and holding
+    # its lock through the model and LLM calls would make other companies' chunks wait.
+    rule_hits_record(hits=Counter(d.rule_id for d in decisions if d.method == DecisionMethod.RULE))
     return Counter("review" if decision.method == DecisionMethod.HUMAN else decision.method for decision in decisions)
 
 
@@ -107,7 +110,6 @@ def _rule_decisions(
         return []
     rules = {rule.id: rule for rule in Rule.objects.filter(id__in={match.rule_id for _, match in decided}).only(
         "id", "name", "confidence")}
-    hits: Counter[int] = Counter()
     decisions = []
     for transaction_id, match in decided:
         rule = rules[match.rule_id]
@@ -117,8 +119,6 @@ def _rule_decisions(
             rule_version=match.version, status=DecisionStatus.AUTO_APPROVED,
             explanation={"rule_id": rule.id, "rule_version": match.version, "rule_name": rule.name},
         ))
-        hits[rule.id] += 1
-    rule_hits_record(hits=hits)
     return decisions
 
 
@@ -145,13 +145,13 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
     source = {"model_version": version.pk, "model_number": version.number, "scope": version.scope}
     decisions = []
     for row, prediction in zip(rows, predictions):
-        confidence = Decimal(str(round(prediction.probability, 4)))
+        confidence = Decimal(str(round(prediction.probability, 4)))  # stored; routing uses the exact value
         alternatives = [{"account": code, "probability": f"{probability:.4f}"}
                         for code, probability in prediction.alternatives]
         account_id = account_ids.get(prediction.account_code)
         explanation = {**source, **prediction.explanation}
         route = ml_route(
-            confidence=confidence, auto_approvable=prediction.auto_approvable,
+            confidence=Decimal(str(prediction.probability)), auto_approvable=prediction.auto_approvable,
             auto_threshold=auto_thresholds.get(prediction.account_code, company.confidence_threshold),
             review_threshold=company.review_threshold,
         )
@@ -349,6 +349,9 @@ def decisions_approve(*, decision_ids: Iterable[int], user: Any) -> dict[str, An
                                    expected_decision_id=decision.pk)
         except DecisionConflict:
             skipped["already_decided"] += 1
+            continue
+        except DecisionInvalid:  # its suggested account was deactivated since
+            skipped["account_unavailable"] += 1
             continue
         approved.append(decision.pk)
     return {"approved": len(approved), "skipped": dict(sorted(skipped.items())), "approved_ids": approved}

@@ -32,11 +32,12 @@ class UploadLimitMiddleware:
 
 
 class NulCharacterMiddleware:
-    """Refuse a URL or query string containing a NUL character with a 400.
+    """Refuse a URL, query string, form post or JSON body containing a NUL character with a 400.
 
     No field of ours can hold one (PostgreSQL text cannot), and a NUL that reached a query would be a 500.
     Form and serializer fields already refuse it; this covers the raw references in paths and query strings
-    (company ids or slugs, audit filters) in one place. Request bodies are not inspected: uploads are binary.
+    (company ids or slugs, audit filters) and the free text our views read from posts or keep in JSON (rule
+    conditions, reasons) in one place. Uploaded files are not inspected: they are binary.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -48,4 +49,24 @@ class NulCharacterMiddleware:
             return JsonResponse(
                 {"code": "invalid", "message": "The URL contains a NUL character.", "extra": {}}, status=400
             )
+        if self._body_has_nul(request):
+            return JsonResponse(
+                {"code": "invalid", "message": "The request contains a NUL character.", "extra": {}}, status=400
+            )
         return self.get_response(request)
+
+    @staticmethod
+    def _body_has_nul(request: HttpRequest) -> bool:
+        """Form fields and JSON bodies (where a rule condition or a reason is free text); files stay binary."""
+        content_type = request.content_type or ""
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return False
+        if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            # The form fields only: an uploaded file's bytes are the parser's business.
+            return any("\x00" in value for _, values in request.POST.lists() for value in values)
+        if content_type == "application/json":
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return False  # Django refuses the body itself
+            return b"\x00" in request.body or b"\\u0000" in request.body
+        return False

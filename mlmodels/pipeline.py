@@ -570,14 +570,16 @@ def train_and_evaluate(
     min_class_examples: int = 5,
     auto_min_support: int = 20,
     n_jobs: int | None = None,
-) -> tuple[TrainedModel, dict, list[LabeledTxn]]:
+    return_held_out_model: bool = False,
+) -> tuple[TrainedModel, dict, list[LabeledTxn]] | tuple[TrainedModel, dict, list[LabeledTxn], TrainedModel]:
     """Time-split evaluation, then a refit on all rows.
 
     The newest ``holdout_fraction`` of rows (by date) is held out; a model fitted on the older rows is
     evaluated there (``evaluate``), plus ``"training_rows"``, ``"holdout_from"``/``"holdout_to"`` and
     ``"cv"``: ``cross_validate`` on the older rows (None when ``cv_folds`` is 0/None, or when a fold is
     too small to train on - then ``"cv_skipped"`` says why).  The returned model is fitted on ALL rows
-    with the same parameters.  Returns (model, metrics, holdout rows).
+    with the same parameters.  Returns (model, metrics, holdout rows), and with ``return_held_out_model``
+    also the model fitted on the older rows only (to compare versions on rows neither has seen).
     """
     training_rows, holdout_rows = time_split(rows, holdout_fraction)
     options = dict(algorithm=algorithm, seed=seed, min_class_examples=min_class_examples,
@@ -597,6 +599,8 @@ def train_and_evaluate(
         except InsufficientData as error:  # a fold too small to train on: report it, still train the model
             metrics["cv_skipped"] = str(error)
     model = _train(all_rows, frame, **options)
+    if return_held_out_model:
+        return model, metrics, holdout_rows, held_out_model
     return model, metrics, holdout_rows
 
 

@@ -30,8 +30,25 @@ def model_version_get_for_user(*, user: Any, version_id: Any, role: str = Role.A
     )
 
 
-def model_drift(*, version: ModelVersion, days: int | None = None) -> dict[str, Any]:
-    """How the version behaves in production against what training measured, over the last `days`.
+HEADLINE_METRICS = ("rows", "accuracy", "macro_f1", "threshold", "coverage_at_threshold", "precision_at_threshold",
+                    "calibration_error", "cv", "training_rows", "holdout_from", "holdout_to")
+
+
+def model_version_for_viewer(*, version: ModelVersion, user: Any) -> ModelVersion:
+    """The version as this user may see it. A global version is trained on every company's history: its
+    per-account metrics, confusion matrix and class list would show other tenants' charts and volumes, so
+    anyone but a superuser sees its headline numbers only (the object is changed in memory, never saved)."""
+    if version.company_id is not None or getattr(user, "is_superuser", False):
+        return version
+    summary = version.training_summary or {}
+    version.training_summary = {key: summary.get(key) for key in ("rows", "date_from", "date_to")}
+    version.metrics = {key: value for key, value in (version.metrics or {}).items() if key in HEADLINE_METRICS}
+    return version
+
+
+def model_drift(*, version: ModelVersion, days: int | None = None, company_ids: Any = None) -> dict[str, Any]:
+    """How the version behaves in production against what training measured, over the last `days`
+    (for a global version, `company_ids` limits it to the viewer's companies).
 
     Live automation rate = share of the rows it saw that it auto-approved; agreement = share of its answers that
     reviewers approved among those they acted on. The model is flagged as drifting when either falls materially
@@ -40,6 +57,8 @@ def model_drift(*, version: ModelVersion, days: int | None = None) -> dict[str, 
     days = days or settings.ML_DRIFT_WINDOW_DAYS
     since = timezone.now() - timedelta(days=days)
     decisions = Decision.objects.filter(model_version=version, created_at__gte=since)
+    if company_ids is not None:  # a global version seen from some companies: only their decisions
+        decisions = decisions.filter(company_id__in=company_ids)
     answered = (DecisionMethod.ML, DecisionMethod.ML_SUGGESTION)
     totals = decisions.aggregate(
         seen=Count("id"),

@@ -23,6 +23,7 @@ from mlmodels.models import ModelVersion
 from transactions.models import Company, Transaction
 from transactions.services.audit import audit_record
 
+MIN_COMPARISON_ROWS = 20  # held-out rows newer than the active version's training, needed to compare fairly
 TRAINING_FIELDS = (
     "description", "counterparty", "amount", "date", "bank_account__code", "account__code", "company__slug",
 )
@@ -54,7 +55,9 @@ def model_train(*, company: Company | None, user: Any = None, job: Any = None) -
         )
     threshold = float(company.confidence_threshold if company else settings.ML_CONFIDENCE_THRESHOLD)
     try:
-        model, metrics, holdout = pipeline.train_and_evaluate(rows, threshold=threshold)
+        model, metrics, holdout, held_out_model = pipeline.train_and_evaluate(
+            rows, threshold=threshold, return_held_out_model=True
+        )
     except pipeline.InsufficientData as error:  # e.g. every account too rare to learn
         raise NotEnoughHistory(str(error), extra={"rows": len(rows)}) from error
     relative = f"{company.slug if company else 'global'}/{uuid.uuid4().hex}.joblib"
@@ -63,11 +66,13 @@ def model_train(*, company: Company | None, user: Any = None, job: Any = None) -
     sha256 = pipeline.save(model, path)
 
     active = ModelVersion.objects.for_scope(company.id if company else None).filter(is_active=True).first()
-    should_activate, note = _compare_with_active(active, metrics, holdout, threshold)
+    should_activate, note = _compare_with_active(active, held_out_model, holdout, threshold)
     actor = user if getattr(user, "pk", None) else None
     with transaction.atomic():
+        if company is not None:  # one numbering and activation at a time per company (two train jobs may race)
+            Company.objects.select_for_update().filter(pk=company.pk).first()
         number = (ModelVersion.objects.for_scope(company.id if company else None)
-                  .select_for_update().aggregate(last=Max("number"))["last"] or 0) + 1
+                  .aggregate(last=Max("number"))["last"] or 0) + 1
         version = ModelVersion.objects.create(
             company=company, number=number, algorithm=model.algorithm, params=model.params,
             training_summary={**model.training_summary, "rare_classes": model.rare_classes,
@@ -82,22 +87,31 @@ def model_train(*, company: Company | None, user: Any = None, job: Any = None) -
 
 
 def _compare_with_active(
-    active: ModelVersion | None, metrics: dict[str, Any], holdout: list[pipeline.LabeledTxn], threshold: float
+    active: ModelVersion | None, held_out_model: pipeline.TrainedModel, holdout: list[pipeline.LabeledTxn],
+    threshold: float,
 ) -> tuple[bool, str]:
-    """Activate when there is no usable active version, or the new one is more accurate on the same held-out rows."""
+    """Activate when there is no usable active version, or when the new one is more accurate on held-out rows
+    that NEITHER has learned from: the new model fitted on the older 80 % (`held_out_model`) and the active
+    version, both scored on the held-out rows dated after the active version's training window."""
     if active is None:
         return True, "First version of this scope: activated."
     try:
         previous = pipeline.load(settings.LEDGER_MODELS_DIR / active.artifact, sha256=active.sha256)
     except pipeline.ArtifactInvalid as error:
         return True, f"The active version {active.number} cannot be loaded ({error}): replaced."
-    old = pipeline.evaluate(previous, holdout, threshold=threshold)
-    new_accuracy, old_accuracy = metrics["accuracy"], old["accuracy"]
-    rows = len(holdout)
+    trained_until = (active.training_summary or {}).get("date_to") or ""
+    unseen = [row for row in holdout if row.date.isoformat() > trained_until]
+    if len(unseen) < MIN_COMPARISON_ROWS:
+        return False, (f"Not activated: active v{active.number} has seen all but {len(unseen)} of the held-out rows "
+                       f"(it was trained up to {trained_until}); a fair comparison needs {MIN_COMPARISON_ROWS} newer "
+                       "rows. An admin may still activate it.")
+    new_accuracy = pipeline.evaluate(held_out_model, unseen, threshold=threshold)["accuracy"]
+    old_accuracy = pipeline.evaluate(previous, unseen, threshold=threshold)["accuracy"]
     if new_accuracy > old_accuracy:
-        return True, f"Beat active v{active.number} on the same {rows} held-out rows: accuracy {new_accuracy:.4f} vs {old_accuracy:.4f}."
-    return False, (f"Not activated: active v{active.number} is as accurate or more on the same {rows} held-out rows "
-                   f"({old_accuracy:.4f} vs {new_accuracy:.4f}); an admin may still activate it.")
+        return True, (f"Beat active v{active.number} on {len(unseen)} held-out rows neither had seen: accuracy "
+                      f"{new_accuracy:.4f} vs {old_accuracy:.4f}.")
+    return False, (f"Not activated: active v{active.number} is as accurate or more on {len(unseen)} held-out rows "
+                   f"neither had seen ({old_accuracy:.4f} vs {new_accuracy:.4f}); an admin may still activate it.")
 
 
 def _activate(*, version: ModelVersion, user: Any, note: str) -> None:

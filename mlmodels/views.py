@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +23,7 @@ from jobs.services import job_create
 from ledger_site.exceptions import DomainError
 from mlmodels import charts
 from mlmodels.models import ModelVersion
-from mlmodels.selectors import model_drift, model_version_get_for_user, model_versions_for_company
+from mlmodels.selectors import model_drift, model_version_for_viewer, model_version_get_for_user, model_versions_for_company
 from mlmodels.services import model_activate
 from transactions.models import Account, Company, Role
 from transactions.selectors import company_get_for_user, user_has_role
@@ -51,7 +52,8 @@ def company_list(request: HttpRequest) -> HttpResponse:
 def model_list(request: HttpRequest, company_slug: str) -> HttpResponse:
     """The company's versions and the global ones side by side, newest first (accountants and up)."""
     company = company_get_for_user(user=request.user, reference=company_slug, role=Role.ACCOUNTANT)
-    versions = list(model_versions_for_company(company=company))
+    versions = [model_version_for_viewer(version=version, user=request.user)
+                for version in model_versions_for_company(company=company)]
     is_admin = user_has_role(user=request.user, company=company, role=Role.ADMIN)
     rows = [_version_row(version, versions, user=request.user, is_admin=is_admin) for version in versions]
     _mark_best(rows)
@@ -69,6 +71,9 @@ def model_detail(request: HttpRequest, company_slug: str, version_id: int) -> Ht
     """One version in depth: headline numbers, per-account table, confusion heatmap, reliability and coverage."""
     company = company_get_for_user(user=request.user, reference=company_slug, role=Role.ACCOUNTANT)
     version = _version_of(company, request.user, version_id, role=Role.ACCOUNTANT)
+    if version.company_id is None and not request.user.is_superuser:
+        # Its per-account tables and confusion matrix span every tenant's chart (see model_version_for_viewer).
+        raise PermissionDenied("The global model's details cover every company; only a superuser sees them.")
     metrics = version.metrics or {}
     summary = version.training_summary or {}
     names = _chart_names(company)
@@ -78,7 +83,7 @@ def model_detail(request: HttpRequest, company_slug: str, version_id: int) -> Ht
     row = _version_row(version, scope_versions, user=request.user, is_admin=is_admin)
     return render(request, "mlmodels/model_detail.html", {
         "company": company, "version": version, "row": row, "metrics": metrics, "summary": summary,
-        "threshold": threshold, "drift": model_drift(version=version),
+        "threshold": threshold, "drift": model_drift(version=version),  # company versions only (see above)
         "accounts": _account_rows(metrics, summary, names),
         "rare": [{"code": code, "name": names.get(code, ""), "count": count}
                  for code, count in sorted((summary.get("rare_classes") or {}).items())],

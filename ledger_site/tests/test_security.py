@@ -343,3 +343,30 @@ def test_a_nul_character_in_the_url_is_a_400_not_a_server_error(admin_a, token_c
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def test_a_nul_character_in_a_json_body_is_a_400_and_saves_nothing(company_a, admin_a, token_client_for):
+    from rules.models import Rule
+
+    body = {"company": "alpha-bakery", "name": "Bank", "account_code": "6100",
+            "conditions": [{"field": "bank_account", "op": "equals", "value": "10\x0000"}]}
+
+    response = token_client_for(admin_a).post("/api/rules/", body, format="json")
+
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert not Rule.objects.exists()
+
+
+def test_a_nul_character_in_a_form_post_is_a_400(company_a, reviewer_a, client_for):
+    from rules.tests.factories import add_lines
+    from decisions.models import Decision
+
+    [line] = add_lines(company_a, "STAPLES", 1)
+    decision = Decision.objects.create(company=company_a, transaction=line, method="human", status="needs_review")
+    client = client_for(reviewer_a)
+    client.handler.enforce_csrf_checks = False
+
+    response = client.post("/review/alpha-bakery/correct/", {"decision": decision.pk, "account": "61\x0000"})
+
+    assert response.status_code == 400
+    assert Decision.objects.get(pk=decision.pk).account is None

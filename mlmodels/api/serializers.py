@@ -34,5 +34,10 @@ class ModelVersionDetailSerializer(ModelVersionSerializer):
 
     def get_drift(self, version) -> dict:  # type: ignore[no-untyped-def]
         from mlmodels.selectors import model_drift
+        from transactions.models import Company
 
-        return model_drift(version=version)
+        user = self.context["request"].user
+        company_ids = None
+        if version.company_id is None and not user.is_superuser:
+            company_ids = list(Company.objects.for_user(user).values_list("id", flat=True))
+        return model_drift(version=version, company_ids=company_ids)

@@ -9,7 +9,7 @@ from jobs.models import JobKind
 from jobs.services import job_create
 from ledger_site.api_docs import with_errors
 from mlmodels.api.serializers import ModelVersionDetailSerializer, ModelVersionSerializer, TrainSerializer
-from mlmodels.selectors import model_version_get_for_user, model_versions_for_company
+from mlmodels.selectors import model_version_for_viewer, model_version_get_for_user, model_versions_for_company
 from mlmodels.services import model_activate
 from transactions.models import Role
 from transactions.selectors import company_get_for_user
@@ -24,7 +24,9 @@ class ModelVersionListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         company = company_get_for_user(user=request.user, reference=request.query_params.get("company", ""))
-        return Response(ModelVersionSerializer(model_versions_for_company(company=company), many=True).data)
+        versions = [model_version_for_viewer(version=version, user=request.user)
+                    for version in model_versions_for_company(company=company)]
+        return Response(ModelVersionSerializer(versions, many=True).data)
 
 
 class ModelTrainApi(APIView):
@@ -46,7 +48,8 @@ class ModelVersionDetailApi(APIView):
                    summary="One version with its metrics and its live drift")
     def get(self, request: Request, version_id: int) -> Response:
         version = model_version_get_for_user(user=request.user, version_id=version_id)
-        return Response(ModelVersionDetailSerializer(version).data)
+        version = model_version_for_viewer(version=version, user=request.user)
+        return Response(ModelVersionDetailSerializer(version, context={"request": request}).data)
 
 
 class ModelVersionActivateApi(APIView):

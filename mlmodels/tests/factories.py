@@ -1,6 +1,7 @@
 """A demo company with confirmed history, for training tests."""
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.utils import timezone
@@ -11,7 +12,7 @@ from transactions.services.companies import company_ensure_with_chart
 
 
 def demo_company_with_history(count: int, *, slug: str = "hamilton-coffee", seed: int = 1,
-                              confirmed: bool = True) -> Company:
+                              confirmed: bool = True, start: datetime.date | None = None) -> Company:
     """The demo company `slug` with `count` generated lines, categorized (and confirmed by a person)."""
     company = company_ensure_with_chart(spec=next(spec for spec in COMPANIES if spec.slug == slug))
     accounts = dict(Account.objects.filter(company=company).values_list("code", "id"))
@@ -24,7 +25,8 @@ def demo_company_with_history(count: int, *, slug: str = "hamilton-coffee", seed
             account_id=accounts[row.account_code], status=TransactionStatus.CATEGORIZED,
             confirmed_at=now if confirmed else None,
         )
-        for row in generate_transactions(company_slug=slug, count=count, seed=seed)
+        for row in generate_transactions(company_slug=slug, count=count, seed=seed,
+                                         **({"start": start} if start else {}))
     )
     return company
 

@@ -73,3 +73,22 @@ def test_the_model_page_and_the_api_show_the_drift(company_a, accountant_a, clie
 
     assert "Drifting: live automation rate 25% is well below the 60% measured at training" in page
     assert body["drift"]["drifting"] is True and body["drift"]["automation_rate"] == 0.25
+
+
+def test_a_global_versions_details_are_for_superusers_only(company_a, accountant_a, superuser, client_for,
+                                                           token_client_for):
+    shared = ModelVersion.objects.create(
+        company=None, number=1, algorithm="test", artifact="g.joblib", sha256="0" * 64, is_active=True,
+        metrics={"accuracy": 0.8, "per_account": {"7777": {"support": 12}}, "confusion": {"labels": ["7777"]}},
+        training_summary={"rows": 900, "companies": ["beta-builders"], "classes": {"7777": 12}},
+    )
+
+    listed = token_client_for(accountant_a).get("/api/models/", {"company": "alpha-bakery"}).json()
+    detail = token_client_for(accountant_a).get(f"/api/models/{shared.pk}").json()
+    page = client_for(accountant_a).get(f"/models/alpha-bakery/{shared.pk}/")
+    full = token_client_for(superuser).get(f"/api/models/{shared.pk}").json()
+
+    assert listed[0]["metrics"] == {"accuracy": 0.8} and "7777" not in str(listed) and "beta" not in str(listed)
+    assert "7777" not in str(detail) and detail["training_summary"] == {"rows": 900, "date_from": None, "date_to": None}
+    assert page.status_code == 403
+    assert full["metrics"]["per_account"] == {"7777": {"support": 12}}

@@ -2,6 +2,7 @@
 classification (with a missing or tampered artifact falling back to review)."""
 from __future__ import annotations
 
+import datetime
 import json
 from io import StringIO
 
@@ -60,6 +61,19 @@ def test_a_version_that_is_not_better_on_the_same_held_out_rows_is_not_activated
     second.refresh_from_db()
     assert (first.is_active, second.is_active, second.number) == (True, False, 2)
     assert second.activation_note.startswith("Not activated: active v1")
+
+
+def test_a_new_version_is_compared_on_rows_the_active_one_never_saw(company):
+    first = model_train(company=company)
+    first.refresh_from_db()
+    later = datetime.date.fromisoformat(first.training_summary["date_to"]) + datetime.timedelta(days=1)
+    demo_company_with_history(1500, seed=5, start=later)  # newer confirmed history
+
+    second = model_train(company=company)
+
+    second.refresh_from_db()
+    assert "held-out rows neither had seen" in second.activation_note
+    assert second.is_active == second.activation_note.startswith("Beat active v1")
 
 
 def test_an_admin_can_activate_any_version_and_roll_back(company, admin_a):
