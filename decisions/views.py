@@ -73,6 +73,9 @@ def review_queue_page(request: HttpRequest, company_slug: str) -> HttpResponse:
     })
 
 
+MAX_APPROVALS_PER_REQUEST = 500
+
+
 @login_required
 @require_POST
 def review_approve(request: HttpRequest, company_slug: str) -> HttpResponse:
@@ -84,9 +87,15 @@ def review_approve(request: HttpRequest, company_slug: str) -> HttpResponse:
     if not ids:
         messages.error(request, "Tick at least one item first.")
         return back
+    # One request approves at most MAX_APPROVALS_PER_REQUEST items (each is its own small transaction); a bigger
+    # group shrinks with every press of its button.
+    remaining = max(0, len(ids) - MAX_APPROVALS_PER_REQUEST)
+    ids = ids[:MAX_APPROVALS_PER_REQUEST]
     checked = decision_ids_for_user(user=request.user, decision_ids=ids, role=Role.REVIEWER, company=company)
     summary = decisions_approve(decision_ids=checked, user=request.user)
     text = _approval_message(summary)
+    if remaining:
+        text += f" {remaining} more of this group wait: approve it again."
     (messages.success if summary["approved"] else messages.error)(request, text)
     return back
 

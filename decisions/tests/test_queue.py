@@ -484,3 +484,15 @@ def test_api_session_posts_need_the_csrf_token(company_a, reviewer_a, client_for
     response = client_for(reviewer_a).post(f"/api/decisions/{known_queue['staples'][0].pk}/approve")
     assert response.status_code == 403
     assert not Decision.objects.filter(status=DecisionStatus.APPROVED).exists()
+
+
+def test_a_huge_group_is_approved_in_bounded_steps(company_a, reviewer_a, known_queue, monkeypatch):
+    from decisions import views
+
+    monkeypatch.setattr(views, "MAX_APPROVALS_PER_REQUEST", 2)
+    ids = ",".join(str(decision.pk) for decision in known_queue["coffee"][:3])
+
+    response = web(reviewer_a).post("/review/alpha-bakery/approve/", {"ids": ids}, follow=True)
+
+    assert page_messages(response)[0].endswith("1 more of this group wait: approve it again.")
+    assert Decision.objects.filter(pk__in=[d.pk for d in known_queue["coffee"][:3]], status="approved").count() == 2
