@@ -39,3 +39,21 @@ def demo_model_ensure(*, company: Company) -> str:
     except NotEnoughHistory as error:
         return f"no model ({error.message})"
     return f"model v{version.number} trained (held-out accuracy {version.metrics.get('accuracy')})"
+
+
+def demo_recent_import(*, company: Company, content: bytes) -> str:
+    """Import an unlabeled demo statement in-process and classify it (skipped when already imported)."""
+    from decisions.services import transactions_classify
+
+    sha256 = file_sha256(io.BytesIO(content))
+    if ImportBatch.objects.filter(company=company, sha256=sha256).exists():
+        return "already imported"
+    bank_account = Account.objects.get(company=company, is_bank=True, code="1000")
+    batch = import_batch_submit(
+        company=company, bank_account=bank_account, upload=SimpleUploadedFile("demo-this-month.csv", content),
+        filename="demo-this-month.csv", user=None, labeled=False, enqueue=False,
+    )
+    job_run(job_id=batch.job_id, worker="seed_demo")
+    result = transactions_classify(company=company, import_batch_id=batch.id)
+    methods = ", ".join(f"{method} {count}" for method, count in result["by_method"].items())
+    return f"{result['transactions']} new lines classified ({methods})"

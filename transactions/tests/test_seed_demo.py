@@ -44,8 +44,13 @@ def test_seed_demo_twice_changes_nothing(db):
     call_command("seed_demo", "--transactions", "40", "--seed", "7", stdout=io.StringIO())
 
     assert snapshot() == first
-    assert Transaction.objects.count() == 5 * 40
-    assert not Transaction.objects.filter(account__isnull=True).exists()
+    history = Transaction.objects.filter(import_batch__labeled=True)
+    assert history.count() == 5 * 40
+    assert not history.filter(account__isnull=True).exists()
+    # and this month's statement (a fifth of the history), classified: every line has a current decision
+    recent = Transaction.objects.filter(import_batch__labeled=False)
+    assert recent.count() == 5 * 8
+    assert recent.filter(decisions__is_current=True).count() == 5 * 8
 
 
 def test_the_demo_history_fills_the_approval_queue_once(db):
