@@ -114,6 +114,7 @@ class WorkerProcess:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "ledger_site.settings_test",
             "LEDGER_WORKER_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+            "PYTHONUNBUFFERED": "1",  # the log is what a failing test shows: write it as it happens
             **self.extra_env,
         }
         schedule = self.log_path.with_suffix(".beat")
@@ -169,7 +170,8 @@ def _purge_test_queues() -> None:
             conn.default_channel.queue_purge(queue)
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.05, message: str = "") -> object:
+def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float = 0.05,
+             message: str | Callable[[], str] = "") -> object:
     """Poll until predicate() is truthy; fail the test with `message` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -177,7 +179,9 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, interval: float
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(message or f"condition not met within {timeout} s")
+    # A callable message is built at the failure, so it can show the worker's log as it is then.
+    text = message() if callable(message) else message
+    pytest.fail(text or f"condition not met within {timeout} s")
 
 
 

@@ -18,7 +18,9 @@ from decisions.exceptions import DecisionConflict, DecisionInvalid
 from decisions import llm
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
-from jobs.services import job_progress
+from jobs.models import JobKind
+from jobs.services import job_create, job_progress
+from ledger.services import journal_entry_propose_for
 from mlmodels import pipeline
 from mlmodels.inference import active_model_for
 from rules.engine import TxnInput, counterparty_text
@@ -235,10 +237,13 @@ def _mirror_on_transactions(decisions: list[Decision]) -> None:
 
 
 def classify_job(*, job: Any) -> JobOutcome:
-    """The classify job: params may name one import (`import_batch`); otherwise the whole company."""
-    return JobOutcome(result=transactions_classify(
-        company=job.company, import_batch_id=job.params.get("import_batch"), job=job
-    ))
+    """The classify job: params may name one import (`import_batch`); otherwise the whole company. What it
+    auto-approved goes on to the books: a post_propose job follows."""
+    result = transactions_classify(company=job.company, import_batch_id=job.params.get("import_batch"), job=job)
+    if any(result["by_method"].get(method) for method in ("rule", "ml", "llm")):
+        follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by, params={})
+        result["post_propose_job_id"] = str(follow.id)
+    return JobOutcome(result=result)
 
 
 def transaction_categorize(
@@ -299,6 +304,9 @@ def transaction_categorize(
         )
         audit_record(action=action, company=txn.company, actor=user, target=decision, before=before,
                      after={"account": account.code, "transaction": txn.pk})
+        # Hand-off to the books: the approved transaction gets its (proposed) journal entry in the same commit.
+        decision.transaction = txn
+        journal_entry_propose_for(decision=decision, user=actor)
         if remember_as_rule:
             raw = vendor_rule_data(txn=txn, account=account)
             # A rule for this vendor and direction exists already (an earlier "always"): the correction still

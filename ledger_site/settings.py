@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rules",
     "mlmodels",
     "decisions",
+    "ledger",
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,8 @@ class Company(models.Model):
     ml_review_threshold = models.DecimalField(
         max_digits=4, decimal_places=3, null=True, blank=True, validators=_PROBABILITY
     )
+    # Whether auto-approved decisions go straight into the books (posted), or are proposed for a person to post.
+    post_automatic_decisions = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CompanyQuerySet.as_manager()

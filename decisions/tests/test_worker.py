@@ -35,7 +35,7 @@ def test_an_upload_is_ingested_then_classified_by_the_companys_rules(
         job = Job.objects.filter(company=company_a, kind=JobKind.CLASSIFY).first()
         return job if job and job.status in (JobStatus.FINISHED, JobStatus.FAILED) else None
 
-    job = wait_for(classified, timeout=120, message=f"no finished classify job; worker log:\n{worker.log()}")
+    job = wait_for(classified, timeout=120, message=lambda: f"no finished classify job; worker log:\n{worker.log()}")
 
     assert job.status == JobStatus.FINISHED, job.error
     staples = Transaction.objects.filter(company=company_a, description__startswith="STAPLES")
@@ -54,7 +54,7 @@ def test_a_promote_rules_job_runs_on_a_worker(company_a, worker_factory):
         job.refresh_from_db()
         return job if job.status in (JobStatus.FINISHED, JobStatus.FAILED) else None
 
-    wait_for(finished, timeout=60, message=f"promote_rules job did not finish; worker log:\n{worker.log()}")
+    wait_for(finished, timeout=60, message=lambda: f"promote_rules job did not finish; worker log:\n{worker.log()}")
 
     assert job.status == JobStatus.FINISHED, job.error
     assert job.result["proposed"] == 1
@@ -62,7 +62,7 @@ def test_a_promote_rules_job_runs_on_a_worker(company_a, worker_factory):
     assert "jobs.promote_rules" in worker.log()
 
 
-def test_a_train_job_runs_on_a_worker_and_activates_the_first_version(db, worker_factory, tmp_path):
+def test_a_train_job_runs_on_a_worker_and_activates_the_first_version(transactional_db, worker_factory, tmp_path):
     from mlmodels.models import ModelVersion
     from mlmodels.tests.factories import demo_company_with_history
 
@@ -74,7 +74,8 @@ def test_a_train_job_runs_on_a_worker_and_activates_the_first_version(db, worker
         job.refresh_from_db()
         return job if job.status in (JobStatus.FINISHED, JobStatus.FAILED) else None
 
-    wait_for(finished, timeout=120, message=f"train job did not finish; worker log:\n{worker.log()}")
+    # Generous: training competes for the 2 cores with the rest of a CI run.
+    wait_for(finished, timeout=300, message=lambda: f"train job did not finish; worker log:\n{worker.log()}")
 
     assert job.status == JobStatus.FINISHED, job.error
     version = ModelVersion.objects.get(company=company)

@@ -37,7 +37,7 @@ def test_worker_runs_import_while_status_api_reports_started_then_finished(
             seen.append((body["status"], body["progress"]))
         return body if body["status"] in ("finished", "failed") else None
 
-    body = wait_for(finished, timeout=120, interval=0.02, message=f"job did not finish; worker log:\n{worker.log()}")
+    body = wait_for(finished, timeout=120, interval=0.02, message=lambda: f"job did not finish; worker log:\n{worker.log()}")
 
     statuses = [status for status, _ in seen]
     assert "started" in statuses, seen
@@ -62,7 +62,7 @@ def test_killed_worker_job_completes_exactly_once_on_a_new_worker(
     wait_for(
         lambda: ImportBatch.objects.get(id=batch.id).rows_done >= 2_000,
         timeout=120,
-        message=f"the import never got going; worker log:\n{first.log()}",
+        message=lambda: f"the import never got going; worker log:\n{first.log()}",
     )
     first.kill()
     interrupted = Job.objects.get(id=job_id)
@@ -74,7 +74,7 @@ def test_killed_worker_job_completes_exactly_once_on_a_new_worker(
     wait_for(
         lambda: Job.objects.get(id=job_id).is_final,
         timeout=180,
-        message=f"the job was not recovered; worker log:\n{second.log()}",
+        message=lambda: f"the job was not recovered; worker log:\n{second.log()}",
     )
 
     job = Job.objects.get(id=job_id)

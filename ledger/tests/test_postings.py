@@ -1,0 +1,149 @@
+"""Decided bank transactions become balanced journal entries, at most once; on PostgreSQL the database itself
+refuses unbalanced entries and changes to posted ones."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.utils import DatabaseError
+
+from decisions.models import Decision
+from decisions.services import transaction_categorize
+from ledger.models import EntryStatus, JournalEntry, JournalLine
+from ledger.services import entry_lines, journal_entries_propose
+from rules.tests.factories import add_lines
+from transactions.models import Account, Transaction, TransactionStatus
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
+                                   reason="the triggers exist on PostgreSQL; SQLite relies on the services")
+
+
+def _decide(company, description, amount, account, status="auto_approved", method="ml"):
+    [line] = add_lines(company, description, 1, amount=amount)
+    category = Account.objects.get(company=company, code=account)
+    Decision.objects.create(company=company, transaction=line, method=method, status=status, account=category)
+    return line
+
+
+def _lines(entry):
+    return [(line.account.code, line.debit, line.credit) for line in entry.lines.select_related("account")]
+
+
+@pytest.mark.parametrize(("amount", "expected"), [
+    (Decimal("250.00"), [(1, Decimal("250.00"), Decimal("0")), (2, Decimal("0"), Decimal("250.00"))]),
+    (Decimal("-12.50"), [(2, Decimal("12.50"), Decimal("0")), (1, Decimal("0"), Decimal("12.50"))]),
+])
+def test_money_in_debits_the_bank_and_money_out_credits_it(amount, expected):
+    assert entry_lines(amount=amount, bank_account_id=1, category_id=2) == expected
+
+
+def test_decided_transactions_are_proposed_once_each(company_a):
+    sale = _decide(company_a, "STRIPE PAYOUT", "400.00", "8000")
+    supplies = _decide(company_a, "STAPLES", "-12.50", "6100", status="approved", method="human")
+    _decide(company_a, "MYSTERY", "-1.00", "6100", status="needs_review", method="ml_suggestion")
+
+    assert journal_entries_propose(company=company_a) == {"company": "alpha-bakery", "proposed": 2, "posted": 0}
+    assert journal_entries_propose(company=company_a)["proposed"] == 0  # idempotent
+
+    entry = JournalEntry.objects.get(source_transaction=sale)
+    assert (entry.status, entry.date, _lines(entry)) == (
+        EntryStatus.PROPOSED, sale.date, [("1000", Decimal("400.00"), 0), ("8000", 0, Decimal("400.00"))])
+    assert _lines(JournalEntry.objects.get(source_transaction=supplies)) == [
+        ("6100", Decimal("12.50"), 0), ("1000", 0, Decimal("12.50"))]
+
+
+def test_automatic_decisions_are_posted_directly_when_the_company_allows_it(company_a):
+    company_a.post_automatic_decisions = True
+    company_a.save()
+    automatic = _decide(company_a, "STRIPE PAYOUT", "400.00", "8000")
+    approved = _decide(company_a, "STAPLES", "-12.50", "6100", status="approved", method="human")
+
+    assert journal_entries_propose(company=company_a)["posted"] == 1
+
+    assert JournalEntry.objects.get(source_transaction=automatic).status == EntryStatus.POSTED
+    assert Transaction.objects.get(pk=automatic.pk).status == TransactionStatus.POSTED
+    assert JournalEntry.objects.get(source_transaction=approved).status == EntryStatus.PROPOSED
+
+
+def test_an_approval_hands_the_transaction_to_the_books_and_a_correction_replaces_the_proposal(company_a, reviewer_a):
+    line = _decide(company_a, "STAPLES", "-12.50", "6100", status="needs_review", method="ml_suggestion")
+    office = Account.objects.get(company=company_a, code="6100")
+    sales = Account.objects.get(company=company_a, code="8000")
+
+    transaction_categorize(transaction_id=line.pk, user=reviewer_a, account=office)
+    assert _lines(JournalEntry.objects.get(source_transaction=line)) == [
+        ("6100", Decimal("12.50"), 0), ("1000", 0, Decimal("12.50"))]
+
+    transaction_categorize(transaction_id=line.pk, user=reviewer_a, account=sales)
+    [entry] = JournalEntry.objects.filter(source_transaction=line)
+    assert _lines(entry)[0][0] == "8000" and entry.created_by == reviewer_a
+
+
+def test_the_database_keeps_one_live_entry_per_transaction(company_a):
+    line = _decide(company_a, "STAPLES", "-12.50", "6100")
+    journal_entries_propose(company=company_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        JournalEntry.objects.create(company=company_a, date=line.date, source_transaction=line)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_unbalanced_entry_is_refused_at_commit_even_through_raw_sql(company_a):
+    _decide(company_a, "STAPLES", "-12.50", "6100")
+    journal_entries_propose(company=company_a)
+    line = JournalLine.objects.filter(debit__gt=0).first()
+
+    with pytest.raises(DatabaseError, match="not balanced"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE ledger_journalline SET debit = debit + 1 WHERE id = %s", [line.pk])
+
+    assert JournalLine.objects.get(pk=line.pk).debit == Decimal("12.50")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_posted_entry_and_its_lines_cannot_change(company_a):
+    company_a.post_automatic_decisions = True
+    company_a.save()
+    _decide(company_a, "STAPLES", "-12.50", "6100")
+    journal_entries_propose(company=company_a)
+    entry = JournalEntry.objects.get()
+
+    for statement in ("UPDATE ledger_journalline SET debit = 0, credit = 0 WHERE entry_id = %s",
+                      "DELETE FROM ledger_journalline WHERE entry_id = %s",
+                      "DELETE FROM ledger_journalentry WHERE id = %s",
+                      "UPDATE ledger_journalentry SET memo = 'changed' WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="posted journal entry"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement, [entry.pk])
+    assert _lines(entry) == [("6100", Decimal("12.50"), 0), ("1000", 0, Decimal("12.50"))]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_approvals_book_a_transaction_once(company_a, reviewer_a, admin_a):
+    line = _decide(company_a, "STAPLES", "-12.50", "6100", status="needs_review", method="ml_suggestion")
+    office = Account.objects.get(company=company_a, code="6100")
+    errors: list[Exception] = []
+
+    def approve(user):
+        from django.db import connection as thread_connection
+
+        try:
+            transaction_categorize(transaction_id=line.pk, user=user, account=office)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=approve, args=(reviewer_a if i % 2 else admin_a,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert JournalEntry.objects.filter(source_transaction=line).count() == 1
+    assert JournalLine.objects.count() == 2
