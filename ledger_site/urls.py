@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("decisions.api.urls")),
     path("api/", include("decisions.api.automation_urls")),
     path("api/", include("mlmodels.api.urls")),
+    path("api/", include("ledger.api.urls")),
     path("rules/", include("rules.urls")),
     path("models/", include("mlmodels.urls")),
     path("dashboard/", dashboard_view, name="dashboard"),

@@ -88,6 +88,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/decisions/approve"):         _row(401, 403, 200, 200, 404, 200),
     # Automation numbers of your own companies (without ?company=: all of them; another company's: 404).
     ("GET", "/api/automation/"):                _row(401, 200, 200, 200, 200, 200),
+    ("POST", "/api/post/propose"):              _row(401, 403, 202, 202, 404, 202),
 }
 
 # Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
@@ -118,6 +119,7 @@ BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/decisions/{decision_id}/approve"): (lambda world: {}, "json"),
     ("POST", "/api/decisions/{decision_id}/correct"): (lambda world: {"account": "8000", "remember_as_rule": False}, "json"),
     ("POST", "/api/decisions/approve"): (lambda world: {"ids": [world.decision.pk]}, "json"),
+    ("POST", "/api/post/propose"): (lambda world: {"company": world.company_a.slug}, "json"),
 }
 
 
@@ -444,6 +446,12 @@ def _check_automation(*, response, world, actor, user, before, after) -> None:
     assert (world.company_a.slug in text) == (actor != "outsider")
 
 
+def _check_post_propose(*, response, world, actor, user, before, after) -> None:
+    job = Job.objects.get(id=response.json()["job_id"])
+    assert (job.kind, job.company, job.created_by) == ("post_propose", world.company_a, user)
+    assert after.jobs == before.jobs + 1
+
+
 def _check_model_list(*, response, world, actor, user, before, after) -> None:
     assert [version["id"] for version in response.json()] == [world.model_version.pk]
 
@@ -463,6 +471,7 @@ def _check_model_activate(*, response, world, actor, user, before, after) -> Non
 
 
 CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("POST", "/api/post/propose"): _check_post_propose,
     ("GET", "/api/review/"): _check_review,
     ("POST", "/api/decisions/{decision_id}/approve"): _check_decision_approved,
     ("POST", "/api/decisions/{decision_id}/correct"): _check_decision_corrected,

@@ -343,6 +343,11 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         403: ("accountant_a", lambda w: ("post", f"/api/models/{w['model_version'].pk}/activate", {})),
         404: ("outsider", lambda w: ("post", f"/api/models/{w['model_version'].pk}/activate", {})),
     },
+    ("POST", "/api/post/propose"): {
+        400: ("admin_a", lambda w: ("post", "/api/post/propose", {"data": {}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/post/propose", {"data": {"company": "alpha-bakery"}, "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/post/propose", {"data": {"company": "alpha-bakery"}, "format": "json"})),
+    },
     ("GET", "/api/automation/"): {
         400: ("accountant_a", lambda w: ("get", "/api/automation/?days=0", {})),
         404: ("outsider", lambda w: ("get", "/api/automation/?company=alpha-bakery", {})),
