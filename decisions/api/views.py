@@ -48,12 +48,7 @@ class TransactionCategorizeApi(APIView):
         form = CategorizeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         txn = transaction_get_for_user(user=request.user, transaction_id=transaction_id, role=Role.REVIEWER)
-        account = Account.objects.filter(company=txn.company, code=form.validated_data["account"]).first()
-        if account is None:
-            raise DecisionInvalid(
-                f"{form.validated_data['account']!r} is not an account of {txn.company.name}.",
-                extra={"fields": {"account": ["expected an account code of the company's chart"]}},
-            )
+        account = _account_of(txn.company, form.validated_data["account"])
         decision = transaction_categorize(transaction_id=txn.pk, user=request.user, account=account)
         return Response(DecisionSerializer(decision).data)
 
