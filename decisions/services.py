@@ -20,7 +20,7 @@ from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.models import JobKind
 from jobs.services import job_create, job_progress
-from ledger.services import journal_entry_propose_for
+from ledger.services.postings import journal_entry_propose_for
 from mlmodels import pipeline
 from mlmodels.inference import active_model_for
 from rules.engine import TxnInput, counterparty_text

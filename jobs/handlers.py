@@ -26,7 +26,7 @@ HANDLERS: dict[str, str] = {
     JobKind.CLASSIFY: "decisions.services.classify_job",
     JobKind.PROMOTE_RULES: "rules.services.promotion.rules_promote_job",
     JobKind.TRAIN: "mlmodels.services.model_train_job",
-    JobKind.POST_PROPOSE: "ledger.services.post_propose_job",
+    JobKind.POST_PROPOSE: "ledger.services.postings.post_propose_job",
 }
 
 # Celery task name per kind; ledger_site/celery.py routes these names to the queues.

@@ -120,6 +120,7 @@ class ImportStatus(models.TextChoices):
     IMPORTING = "importing", "Importing"
     IMPORTED = "imported", "Imported"
     FAILED = "failed", "Failed"
+    UNDONE = "undone", "Undone"
 
 
 class ImportBatch(models.Model):
@@ -204,6 +205,8 @@ class Transaction(models.Model):
     # When a person gave or confirmed `account` (a labeled import, an approval, a correction); empty while the
     # account is only a machine's decision. Rule promotion and model training learn from confirmed rows only.
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a reconciliation found this statement line in the books (cleared by unreconcile, audited).
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

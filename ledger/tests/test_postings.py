@@ -12,7 +12,7 @@ from django.db.utils import DatabaseError
 from decisions.models import Decision
 from decisions.services import transaction_categorize
 from ledger.models import EntryStatus, JournalEntry, JournalLine
-from ledger.services import entry_lines, journal_entries_propose
+from ledger.services.postings import entry_lines, journal_entries_propose
 from rules.tests.factories import add_lines
 from transactions.models import Account, Transaction, TransactionStatus
 
