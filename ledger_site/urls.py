@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include("ledger.api.urls")),
     path("rules/", include("rules.urls")),
     path("models/", include("mlmodels.urls")),
+    path("ledger/", include("ledger.urls")),
     path("dashboard/", dashboard_view, name="dashboard"),
     path("review/", include("decisions.urls")),
     path("", include("transactions.urls")),
