@@ -20,6 +20,11 @@ class EntryStatus(models.TextChoices):
     REVERSED = "reversed", "Reversed"
 
 
+# What is "in the books": posted entries, and reversed ones (each nets to zero with its posted reversal).
+# Proposed entries are not in the books yet.
+BOOKED_STATUSES = (EntryStatus.POSTED, EntryStatus.REVERSED)
+
+
 class EntryKind(models.TextChoices):
     TRANSACTION = "transaction", "Bank transaction"
     TRANSFER = "transfer", "Transfer between own accounts"
