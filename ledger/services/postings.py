@@ -5,40 +5,75 @@ auto-approved, of a transaction with no live entry yet, becomes an entry - propo
 company posts automatic decisions (`Company.post_automatic_decisions`) and the decision was automatic. Chunked,
 bulk writes; the partial unique constraint keeps a transaction in the books at most once, so two runs (or a run
 and an approval) racing never double an entry. `journal_entry_propose_for` does the same for one transaction
-when a person approves or corrects it.
+when a person approves, corrects or splits it.
+
+By hand: `journal_entry_create` (entries entered by people or other sources), `journal_entries_post` (proposed ->
+posted) and `journal_entry_reverse` (unpost: a posted reversing entry; the original becomes "reversed").
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from decisions.models import Decision, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.services import job_progress
-from ledger.models import EntryStatus, JournalEntry, JournalLine
-from transactions.models import Company, Transaction, TransactionStatus
+from ledger.exceptions import LedgerConflict, LedgerInvalid
+from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine, MatchStatus
+from transactions.models import Account, Company, Transaction, TransactionStatus
+from transactions.services.audit import audit_record
 
 DECIDED = (DecisionStatus.APPROVED, DecisionStatus.AUTO_APPROVED)
+CENT = Decimal("0.01")
 
 
 def entry_lines(*, amount: Decimal, bank_account_id: int, category_id: int) -> list[tuple[int, Decimal, Decimal]]:
     """(account, debit, credit) lines of a bank transaction: money in debits the bank, money out credits it."""
-    magnitude = abs(amount)
+    return split_entry_lines(amount=amount, bank_account_id=bank_account_id, parts=[(category_id, amount)])
+
+
+def split_entry_lines(
+    *, amount: Decimal, bank_account_id: int, parts: Sequence[tuple[int, Decimal]],
+) -> list[tuple[int, Decimal, Decimal]]:
+    """Lines of a bank transaction whose category side is `parts` [(account, signed amount)] summing to `amount`.
+
+    One bank line for the whole amount, one line per part on the opposite side (a single part is the plain case).
+    """
+    if sum((part for _, part in parts), Decimal("0")) != amount:
+        raise LedgerInvalid(f"The parts sum to {sum(p for _, p in parts)}, not to the transaction's {amount}.")
+    zero, magnitude = Decimal("0"), abs(amount)
     if amount > 0:
-        return [(bank_account_id, magnitude, Decimal("0")), (category_id, Decimal("0"), magnitude)]
-    return [(category_id, magnitude, Decimal("0")), (bank_account_id, Decimal("0"), magnitude)]
+        return [(bank_account_id, magnitude, zero)] + [(account, zero, part) for account, part in parts]
+    return [(account, -part, zero) for account, part in parts] + [(bank_account_id, zero, magnitude)]
+
+
+def _lines_for(decision: Decision) -> list[tuple[int, Decimal, Decimal]]:
+    """The entry lines of a decided transaction: its split parts when it has any, else its decided account."""
+    txn = decision.transaction
+    splits = [(split.account_id, split.amount) for split in txn.splits.all()]
+    return split_entry_lines(amount=txn.amount, bank_account_id=txn.bank_account_id,
+                             parts=splits or [(decision.account_id, txn.amount)])
+
+
+def booked(transaction_ref: Any) -> Exists:
+    """Whether the bank transaction `transaction_ref` (an OuterRef) is in the books already: the source or the
+    counter side of a live entry, or matched to an entry by reconciliation."""
+    live = JournalEntry.objects.exclude(status=EntryStatus.REVERSED)
+    return (Exists(live.filter(source_transaction=transaction_ref))
+            | Exists(live.filter(counter_transaction=transaction_ref))
+            | Exists(BankMatch.objects.filter(transaction=transaction_ref, status=MatchStatus.ACCEPTED)))
 
 
 def _unbooked_decisions(company: Company) -> Any:
-    live = JournalEntry.objects.filter(source_transaction=OuterRef("transaction_id")).exclude(status=EntryStatus.REVERSED)
     return (Decision.objects.filter(company=company, is_current=True, status__in=DECIDED, account__isnull=False)
-            .exclude(transaction__amount=0).filter(~Exists(live)))
+            .exclude(transaction__amount=0).filter(~booked(OuterRef("transaction_id"))))
 
 
 def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, Any]:
@@ -49,7 +84,7 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
     last_id = 0
     while True:
         decisions = list(_unbooked_decisions(company).filter(id__gt=last_id).order_by("id")
-                         .select_related("transaction")[:chunk_size])
+                         .select_related("transaction").prefetch_related("transaction__splits")[:chunk_size])
         if not decisions:
             break
         last_id = decisions[-1].pk
@@ -77,9 +112,7 @@ def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) 
     JournalLine.objects.bulk_create([
         JournalLine(entry=entry, account_id=account_id, debit=debit, credit=credit)
         for entry, d in zip(entries, decisions)
-        for account_id, debit, credit in entry_lines(amount=d.transaction.amount,
-                                                     bank_account_id=d.transaction.bank_account_id,
-                                                     category_id=d.account_id)
+        for account_id, debit, credit in _lines_for(d)
     ])
     automatic = [entry.pk for entry, d in zip(entries, decisions)
                  if d.status == DecisionStatus.AUTO_APPROVED and company.post_automatic_decisions]
@@ -90,21 +123,121 @@ def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) 
 
 
 def journal_entry_propose_for(*, decision: Decision, user: Any = None) -> JournalEntry | None:
-    """A person approved or corrected `decision`: (re)propose its transaction's entry, inside their transaction.
+    """A person approved, corrected or split a transaction: (re)propose its entry, inside their transaction.
 
-    A proposed entry for another account is withdrawn and replaced; a posted one stays as it is (correcting the
-    books after posting is a reversing entry - the ledger issue's undo).
+    A proposed entry whose lines differ (another account, other split parts) is withdrawn and replaced; a posted
+    one stays as it is (correcting the books after posting is a reversing entry: `journal_entry_reverse`).
     """
     if decision.account_id is None or decision.transaction.amount == 0:
         return None
     live = (JournalEntry.objects.select_for_update().filter(source_transaction_id=decision.transaction_id)
             .exclude(status=EntryStatus.REVERSED).first())
     if live is not None:
-        if live.status != EntryStatus.PROPOSED or live.lines.filter(account_id=decision.account_id).exists():
+        wanted = sorted(_lines_for(decision))
+        if live.status != EntryStatus.PROPOSED or sorted(live.lines.values_list("account_id", "debit", "credit")) == wanted:
             return live
         live.delete()
     _book(company=decision.company, decisions=[decision], user=user)
     return JournalEntry.objects.get(source_transaction_id=decision.transaction_id, status=EntryStatus.PROPOSED)
+
+
+# ------------------------------------------------------------------------- entries by hand, post, reverse
+
+
+def journal_entry_create(
+    *, company: Company, date: datetime.date, memo: str, lines: Sequence[tuple[Account, Decimal, Decimal]],
+    user: Any = None, kind: str = EntryKind.MANUAL, post: bool = False,
+) -> JournalEntry:
+    """An entry entered by hand (or from another source): balanced lines on the company's active accounts."""
+    problems = []
+    if len(lines) < 2:
+        problems.append("an entry needs at least two lines")
+    for index, (account, debit, credit) in enumerate(lines):
+        where = f"lines[{index}]"
+        if account.company_id != company.pk or not account.is_active:
+            problems.append(f"{where}.account: {account.code} is not an active account of {company.slug}")
+        if debit < 0 or credit < 0 or (debit > 0) == (credit > 0):
+            problems.append(f"{where}: expected exactly one of debit and credit, positive (got {debit} / {credit})")
+        for field, value in (("debit", debit), ("credit", credit)):
+            if value != value.quantize(CENT):
+                problems.append(f"{where}.{field}: expected at most 2 decimal places, got {value}")
+    debits = sum((debit for _, debit, _ in lines), Decimal("0"))
+    credits = sum((credit for _, _, credit in lines), Decimal("0"))
+    if debits != credits:
+        problems.append(f"debits ({debits}) must equal credits ({credits})")
+    if problems:
+        raise LedgerInvalid("The entry is not valid: " + "; ".join(problems) + ".", extra={"problems": problems})
+    with transaction.atomic():
+        entry = JournalEntry.objects.create(company=company, date=date, memo=memo[:500], kind=kind, created_by=_actor(user))
+        JournalLine.objects.bulk_create([JournalLine(entry=entry, account=account, debit=debit, credit=credit)
+                                         for account, debit, credit in lines])
+        audit_record(action="ledger.entry_create", company=company, actor=user, target=entry,
+                     after={"memo": entry.memo, "kind": kind, "debits": str(debits)})
+        if post:
+            journal_entries_post(company=company, entry_ids=[entry.pk], user=user)
+            entry.refresh_from_db()
+    return entry
+
+
+def journal_entries_post(*, company: Company, entry_ids: Sequence[int] | None, user: Any) -> int:
+    """Post the company's proposed entries with these ids (all proposed ones for None); returns how many.
+
+    Entries already posted are skipped (posting twice is harmless); ids of other companies are never touched.
+    Their bank transactions become "posted".
+    """
+    with transaction.atomic():
+        proposed = JournalEntry.objects.select_for_update().filter(company=company, status=EntryStatus.PROPOSED)
+        if entry_ids is not None:
+            proposed = proposed.filter(pk__in=list(entry_ids))
+        ids = list(proposed.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        JournalEntry.objects.filter(pk__in=ids).update(status=EntryStatus.POSTED, posted_at=timezone.now(),
+                                                       posted_by=_actor(user))
+        source_ids = JournalEntry.objects.filter(pk__in=ids).values("source_transaction_id")
+        counter_ids = JournalEntry.objects.filter(pk__in=ids).values("counter_transaction_id")
+        Transaction.objects.filter(company=company).filter(Q(pk__in=source_ids) | Q(pk__in=counter_ids)).update(
+            status=TransactionStatus.POSTED)
+        audit_record(action="ledger.post", company=company, actor=user, after={"entries": len(ids), "ids": ids[:100]})
+    return len(ids)
+
+
+def journal_entry_reverse(*, entry: JournalEntry, user: Any, date: datetime.date | None = None,
+                          audit: bool = True) -> JournalEntry:
+    """Unpost: a posted reversing entry with the lines swapped; the original becomes "reversed".
+
+    The books are unchanged otherwise (both stay, they net to zero). The bank transaction is free to be booked
+    again and goes back to the review queue (its decision "needs review"), so the next post_propose does not
+    simply book it again: a person's new approval, correction or split proposes a fresh entry.
+    """
+    with transaction.atomic():
+        entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status != EntryStatus.POSTED or entry.kind == EntryKind.REVERSAL:
+            raise LedgerConflict(f"Only a posted entry can be reversed; entry {entry.pk} is {entry.status}"
+                                 + (" (a reversal itself)" if entry.kind == EntryKind.REVERSAL else "") + ".")
+        now = timezone.now()
+        reversal = JournalEntry.objects.create(
+            company_id=entry.company_id, date=date or entry.date, memo=f"Reversal of #{entry.pk}: {entry.memo}"[:500],
+            kind=EntryKind.REVERSAL, reverses=entry, created_by=_actor(user),
+        )
+        JournalLine.objects.bulk_create([JournalLine(entry=reversal, account_id=line.account_id, debit=line.credit,
+                                                     credit=line.debit) for line in entry.lines.all()])
+        JournalEntry.objects.filter(pk=reversal.pk).update(status=EntryStatus.POSTED, posted_at=now,
+                                                           posted_by=_actor(user))
+        JournalEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.REVERSED)
+        released = [pk for pk in (entry.source_transaction_id, entry.counter_transaction_id) if pk]
+        Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW)
+        Decision.objects.filter(transaction_id__in=released, is_current=True).update(
+            status=DecisionStatus.NEEDS_REVIEW)
+        if audit:
+            audit_record(action="ledger.reverse", company=entry.company, actor=user, target=entry,
+                         after={"reversal": reversal.pk})
+    reversal.refresh_from_db()
+    return reversal
+
+
+def _actor(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
 
 
 def post_propose_job(*, job: Any) -> JobOutcome:
