@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from ledger_site.api_docs import MAX_ID
 from transactions.filters import TransactionFilter
 from transactions.models import AuditEvent, Company, ImportBatch, Membership, Role, Transaction
 
@@ -37,6 +38,23 @@ def user_has_role(*, user: Any, company: Company, role: str) -> bool:
         return True
     membership = Membership.objects.filter(user=user, company=company).first()
     return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
+
+
+def company_object_get_for_user(
+    *, queryset: QuerySet, user: Any, pk: Any, role: str = Role.ACCOUNTANT, not_found: str = "Not found."
+) -> Any:
+    """An object of `queryset` (which has a `company`) of one of the user's companies: 404 otherwise, 403 when
+    the user's role there is below `role`."""
+    text = str(pk)
+    found = None
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        found = (queryset.filter(company__in=Company.objects.for_user(user), pk=int(text))
+                 .select_related("company").first())
+    if found is None:
+        raise Http404(not_found)
+    if not user_has_role(user=user, company=found.company, role=role):
+        raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in {found.company.name}.")
+    return found
 
 
 def company_or_global_get_for_user(
@@ -71,7 +89,7 @@ def company_ids_administered_by(*, user: Any) -> set[int]:
     return set(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("company_id", flat=True))
 
 
-def import_batch_get_for_user(*, user: Any, import_id: object) -> ImportBatch:
+def import_batch_get_for_user(*, user: Any, import_id: object, role: str = Role.ACCOUNTANT) -> ImportBatch:
     batch = (
         ImportBatch.objects.filter(company__in=Company.objects.for_user(user), id=import_id)
         .select_related("company", "bank_account", "job")
@@ -79,6 +97,8 @@ def import_batch_get_for_user(*, user: Any, import_id: object) -> ImportBatch:
     )
     if batch is None:
         raise Http404("No such import.")
+    if not user_has_role(user=user, company=batch.company, role=role):
+        raise PermissionDenied(f"This needs the {Role(role).label.lower()} role in {batch.company.name}.")
     return batch
 
 

@@ -202,6 +202,13 @@ def journal_entries_post(*, company: Company, entry_ids: Sequence[int] | None, u
     return len(ids)
 
 
+def journal_entry_post(*, entry: JournalEntry, user: Any) -> None:
+    """Post one proposed entry; anything else is a conflict (posting is not a way to undo a reversal)."""
+    if not journal_entries_post(company=entry.company, entry_ids=[entry.pk], user=user):
+        raise LedgerConflict(f"Entry {entry.pk} is {JournalEntry.objects.get(pk=entry.pk).status}; "
+                             "only a proposed entry can be posted.")
+
+
 def journal_entry_reverse(*, entry: JournalEntry, user: Any, date: datetime.date | None = None,
                           audit: bool = True) -> JournalEntry:
     """Unpost: a posted reversing entry with the lines swapped; the original becomes "reversed".

@@ -22,10 +22,12 @@ from rest_framework.test import APIClient
 
 from decisions.models import Decision
 from jobs.models import Job
+from ledger.models import JournalEntry
+from ledger.services.postings import journal_entry_create
 from mlmodels.models import ModelVersion
 from rules.models import Rule
 from rules.services.lifecycle import rule_create
-from transactions.models import ApiToken, Company, ImportBatch, Transaction
+from transactions.models import ApiToken, Company, ImportBatch, ImportStatus, Transaction
 from transactions.services.audit import audit_record
 from transactions.services.imports import import_batch_submit
 from transactions.services.tokens import api_token_create
@@ -89,6 +91,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # Automation numbers of your own companies (without ?company=: all of them; another company's: 404).
     ("GET", "/api/automation/"):                _row(401, 200, 200, 200, 200, 200),
     ("POST", "/api/post/propose"):              _row(401, 403, 202, 202, 404, 202),
+    # The journal: members read it; reviewers enter, post and reverse entries and undo imports.
+    ("GET", "/api/journal/entries"):            _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/journal/entries"):           _row(401, 403, 201, 201, 404, 201),
+    ("GET", "/api/journal/entries/{entry_id}"): _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/journal/entries/{entry_id}/post"):    _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/journal/entries/{entry_id}/reverse"): _row(401, 403, 201, 201, 404, 201),
+    ("POST", "/api/journal/post"):              _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/imports/{import_id}/undo"):  _row(401, 403, 200, 200, 404, 200),
 }
 
 # Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
@@ -120,6 +130,13 @@ BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/decisions/{decision_id}/correct"): (lambda world: {"account": "8000", "remember_as_rule": False}, "json"),
     ("POST", "/api/decisions/approve"): (lambda world: {"ids": [world.decision.pk]}, "json"),
     ("POST", "/api/post/propose"): (lambda world: {"company": world.company_a.slug}, "json"),
+    ("POST", "/api/journal/entries"): (lambda world: {
+        "company": world.company_a.slug, "date": "2025-03-01", "memo": "Owner's loan",
+        "lines": [{"account": "1000", "debit": "500.00"}, {"account": "8000", "credit": "500.00"}]}, "json"),
+    ("POST", "/api/journal/entries/{entry_id}/post"): (lambda world: {}, "json"),
+    ("POST", "/api/journal/entries/{entry_id}/reverse"): (lambda world: {}, "json"),
+    ("POST", "/api/journal/post"): (lambda world: {"company": world.company_a.slug}, "json"),
+    ("POST", "/api/imports/{import_id}/undo"): (lambda world: {}, "json"),
 }
 
 
@@ -148,12 +165,16 @@ class World:
     rule: Rule  # a proposed rule of company A
     model_version: ModelVersion  # an inactive classifier version of company A
     decision: Decision  # a suggestion waiting for review on company A's second transaction
+    entry: JournalEntry  # a proposed entry of company A, entered by hand
+    posted_entry: JournalEntry  # a posted one (to reverse)
+    finished_batch: ImportBatch  # an import of company A whose job has finished (to undo)
 
     def secrets_of_a(self) -> list[str]:
         """Strings that must never appear in what a stranger to company A receives."""
         return [
             self.company_a.slug, self.company_a.name, str(self.job.id), str(self.batch.id), self.batch.sha256,
-            self.token.prefix, *(t.description for t in self.transactions_a), self.rule.name,
+            self.token.prefix, *(t.description for t in self.transactions_a), self.rule.name, self.entry.memo,
+            self.posted_entry.memo, str(self.finished_batch.id),
         ]
 
 
@@ -194,7 +215,24 @@ def world(company_a, company_b, accountant_a, reviewer_a, admin_a, outsider, sup
         decision=Decision.objects.create(
             company=company_a, transaction=transactions_a[1], method="ml_suggestion", status="needs_review",
             account=company_a.accounts.get(code="6100"), confidence=Decimal("0.7500")),
+        entry=_manual_entry(company_a, "ALPHA SECRET LOAN"),
+        posted_entry=_manual_entry(company_a, "ALPHA SECRET CAPITAL", post=True),
+        finished_batch=_finished_batch(company_a),
     )
+
+
+def _manual_entry(company: Company, memo: str, post: bool = False) -> JournalEntry:
+    bank, sales = company.accounts.get(code="1000"), company.accounts.get(code="8000")
+    return journal_entry_create(company=company, date=datetime.date(2025, 3, 1), memo=memo, post=post,
+                                lines=[(bank, Decimal("100.00"), Decimal("0")), (sales, Decimal("0"), Decimal("100.00"))])
+
+
+def _finished_batch(company: Company) -> ImportBatch:
+    batch = import_batch_submit(company=company, bank_account=company.accounts.get(code="1000"),
+                                upload=SimpleUploadedFile("b.csv", CSV + b"2025-01-11,OVEN,-3.00\n"),
+                                filename="b.csv", user=None, enqueue=False)
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTED)
+    return batch
 
 
 def _client(request: pytest.FixtureRequest, actor: str, token_client_for) -> tuple[APIClient, Any]:
@@ -210,7 +248,10 @@ def _urls(path: str, operation: dict[str, Any], world: World) -> list[str]:
     company_refs = [str(world.company_a.pk), world.company_a.slug]
     fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk,
              "rule_id": world.rule.pk, "transaction_id": world.transactions_a[0].pk,
-             "version_id": world.model_version.pk, "decision_id": world.decision.pk}
+             "version_id": world.model_version.pk, "decision_id": world.decision.pk,
+             "entry_id": world.posted_entry.pk if path.endswith("/reverse") else world.entry.pk}
+    if path.endswith("/undo"):
+        fixed["import_id"] = world.finished_batch.id
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
     unknown = names - set(fixed) - {"company_id"}
     assert not unknown, f"{path}: no object of company A for path parameter(s) {unknown}; extend _urls()"
@@ -237,6 +278,7 @@ class Snapshot:
     decisions: int
     categorized: int
     active_models: tuple[int, ...]
+    entries: tuple[tuple[int, str], ...]  # (id, status)
 
 
 def _snapshot(world: World) -> Snapshot:
@@ -247,6 +289,7 @@ def _snapshot(world: World) -> Snapshot:
         rules=tuple(Rule.objects.order_by("id").values_list("id", "status", "version", "priority")),
         decisions=Decision.objects.count(), categorized=Transaction.objects.filter(account__isnull=False).count(),
         active_models=tuple(ModelVersion.objects.filter(is_active=True).values_list("id", flat=True)),
+        entries=tuple(JournalEntry.objects.order_by("id").values_list("id", "status")),
     )
 
 
@@ -470,7 +513,49 @@ def _check_model_activate(*, response, world, actor, user, before, after) -> Non
     assert response.json()["is_active"] and after.active_models == (world.model_version.pk,)
 
 
+def _check_journal_list(*, response, world, actor, user, before, after) -> None:
+    ids = {entry["id"] for entry in response.json()["results"]}
+    assert ids == {world.entry.pk, world.posted_entry.pk}
+
+
+def _check_journal_create(*, response, world, actor, user, before, after) -> None:
+    entry = JournalEntry.objects.get(pk=response.json()["id"])
+    assert (entry.company, entry.created_by, entry.status, entry.memo) == (world.company_a, user, "proposed",
+                                                                           "Owner's loan")
+    assert len(after.entries) == len(before.entries) + 1
+
+
+def _check_journal_detail(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert (body["id"], body["memo"], len(body["lines"])) == (world.entry.pk, world.entry.memo, 2)
+
+
+def _check_journal_post(*, response, world, actor, user, before, after) -> None:
+    assert response.json()["status"] == "posted" and (world.entry.pk, "posted") in after.entries
+
+
+def _check_journal_reverse(*, response, world, actor, user, before, after) -> None:
+    assert response.json()["reverses"] == world.posted_entry.pk
+    assert (world.posted_entry.pk, "reversed") in after.entries
+
+
+def _check_journal_post_all(*, response, world, actor, user, before, after) -> None:
+    assert response.json() == {"posted": 1} and (world.entry.pk, "posted") in after.entries
+
+
+def _check_import_undo(*, response, world, actor, user, before, after) -> None:
+    assert response.json()["import_id"] == str(world.finished_batch.id)
+    assert ImportBatch.objects.get(pk=world.finished_batch.pk).status == "undone"
+
+
 CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("GET", "/api/journal/entries"): _check_journal_list,
+    ("POST", "/api/journal/entries"): _check_journal_create,
+    ("GET", "/api/journal/entries/{entry_id}"): _check_journal_detail,
+    ("POST", "/api/journal/entries/{entry_id}/post"): _check_journal_post,
+    ("POST", "/api/journal/entries/{entry_id}/reverse"): _check_journal_reverse,
+    ("POST", "/api/journal/post"): _check_journal_post_all,
+    ("POST", "/api/imports/{import_id}/undo"): _check_import_undo,
     ("POST", "/api/post/propose"): _check_post_propose,
     ("GET", "/api/review/"): _check_review,
     ("POST", "/api/decisions/{decision_id}/approve"): _check_decision_approved,

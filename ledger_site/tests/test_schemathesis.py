@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import collections
 import datetime
 import json
 import uuid
@@ -31,6 +32,7 @@ from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 
 from jobs.services import job_run
+from ledger.services.postings import journal_entry_create
 from ledger_site.tests.test_authorization_matrix import EXPECTED as MATRIX_ROWS
 from ledger_site.wsgi import application
 from decisions.models import Decision
@@ -348,6 +350,41 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         403: ("accountant_a", lambda w: ("post", "/api/post/propose", {"data": {"company": "alpha-bakery"}, "format": "json"})),
         404: ("outsider", lambda w: ("post", "/api/post/propose", {"data": {"company": "alpha-bakery"}, "format": "json"})),
     },
+    ("GET", "/api/journal/entries"): {
+        400: ("accountant_a", lambda w: ("get", "/api/journal/entries?company=alpha-bakery&status=maybe", {})),
+        404: ("outsider", lambda w: ("get", "/api/journal/entries?company=alpha-bakery", {})),
+    },
+    ("POST", "/api/journal/entries"): {
+        400: ("admin_a", lambda w: ("post", "/api/journal/entries", {"data": _entry_body(credit="9.99"), "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/journal/entries", {"data": _entry_body(), "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/journal/entries", {"data": _entry_body(), "format": "json"})),
+    },
+    ("GET", "/api/journal/entries/{entry_id}"): {
+        404: ("outsider", lambda w: ("get", f"/api/journal/entries/{w['entry'].pk}", {})),
+    },
+    ("POST", "/api/journal/entries/{entry_id}/post"): {
+        403: ("accountant_a", lambda w: ("post", f"/api/journal/entries/{w['entry'].pk}/post", {})),
+        404: ("outsider", lambda w: ("post", f"/api/journal/entries/{w['entry'].pk}/post", {})),
+        409: ("admin_a", lambda w: ("post", f"/api/journal/entries/{w['posted_entry'].pk}/post", {})),
+    },
+    ("POST", "/api/journal/entries/{entry_id}/reverse"): {
+        400: ("admin_a", lambda w: ("post", f"/api/journal/entries/{w['posted_entry'].pk}/reverse",
+                                    {"data": {"date": "soon"}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", f"/api/journal/entries/{w['posted_entry'].pk}/reverse", {})),
+        404: ("outsider", lambda w: ("post", f"/api/journal/entries/{w['posted_entry'].pk}/reverse", {})),
+        409: ("admin_a", lambda w: ("post", f"/api/journal/entries/{w['entry'].pk}/reverse", {})),
+    },
+    ("POST", "/api/journal/post"): {
+        400: ("admin_a", lambda w: ("post", "/api/journal/post", {"data": {"company": "alpha-bakery", "ids": [0]},
+                                                                  "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", "/api/journal/post", {"data": {"company": "alpha-bakery"}, "format": "json"})),
+        404: ("outsider", lambda w: ("post", "/api/journal/post", {"data": {"company": "alpha-bakery"}, "format": "json"})),
+    },
+    ("POST", "/api/imports/{import_id}/undo"): {
+        403: ("accountant_a", lambda w: ("post", f"/api/imports/{w['batch'].id}/undo", {})),
+        404: ("outsider", lambda w: ("post", f"/api/imports/{w['batch'].id}/undo", {})),
+        409: ("admin_a", lambda w: ("post", f"/api/imports/{w['batch'].id}/undo", {})),  # still queued
+    },
     ("GET", "/api/automation/"): {
         400: ("accountant_a", lambda w: ("get", "/api/automation/?days=0", {})),
         404: ("outsider", lambda w: ("get", "/api/automation/?company=alpha-bakery", {})),
@@ -379,11 +416,17 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
 }
 
 
+def _entry_body(credit: str = "10.00") -> dict[str, Any]:
+    return {"company": "alpha-bakery", "date": "2025-03-01", "memo": "Loan",
+            "lines": [{"account": "1000", "debit": "10.00"}, {"account": "8000", "credit": credit}]}
+
+
 def _anonymous_probe(method: str, path: str) -> tuple[str, Any]:
     def build(w: dict[str, Any]) -> tuple[str, str, dict]:
-        url = path.format(job_id=w["batch"].job_id, import_id=w["batch"].id, company_id="alpha-bakery",
-                          token_id=w["token"].pk, rule_id=w["rule"].pk, transaction_id=w["transaction"].pk,
-                          version_id=w["model_version"].pk, decision_id=w["suggestion"].pk)
+        known = {"job_id": w["batch"].job_id, "import_id": w["batch"].id, "company_id": "alpha-bakery",
+                 "token_id": w["token"].pk, "rule_id": w["rule"].pk, "transaction_id": w["transaction"].pk,
+                 "version_id": w["model_version"].pk, "decision_id": w["suggestion"].pk}
+        url = path.format_map(collections.defaultdict(lambda: 1, known))  # any other id: 401 comes first
         needs_company = path in ("/api/audit/", "/api/rules/", "/api/rules/export", "/api/models/", "/api/review/")
         return method.lower(), url + ("?company=alpha-bakery" if needs_company else ""), {}
     return "anonymous", build
@@ -417,8 +460,14 @@ def probe_world(company_a, company_b, accountant_a, admin_a, outsider) -> dict[s
         Decision.objects.create(company=company_a, transaction=lines[2], method="human", status="approved",
                                 account=office),
     )
+    bank_and_sales = [(bank, Decimal("10.00"), Decimal("0")), (company_a.accounts.get(code="8000"), Decimal("0"),
+                                                               Decimal("10.00"))]
+    entry = journal_entry_create(company=company_a, date=datetime.date(2025, 3, 1), memo="Loan", lines=bank_and_sales)
+    posted_entry = journal_entry_create(company=company_a, date=datetime.date(2025, 3, 1), memo="Capital",
+                                        lines=bank_and_sales, post=True)
     return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction,
-            "model_version": model_version, "suggestion": suggestion, "placeholder": placeholder, "decided": decided}
+            "model_version": model_version, "suggestion": suggestion, "placeholder": placeholder, "decided": decided,
+            "entry": entry, "posted_entry": posted_entry}
 
 
 @pytest.mark.parametrize(
