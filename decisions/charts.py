@@ -51,6 +51,7 @@ METHOD_STYLE: dict[str, tuple[str, str, str]] = {
     "ml": ("ML auto", "#067647", "#ffffff"),
     "ml_suggestion": ("ML suggestion", "#a6e3c0", INK),
     "llm": ("LLM", "#6941c6", "#ffffff"),
+    "transfer": ("Transfer", "#0e7090", "#ffffff"),
     "review": ("Awaiting review", "#fdb022", INK),
     "human": ("By a person", "#475467", "#ffffff"),
 }

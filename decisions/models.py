@@ -16,6 +16,7 @@ class DecisionMethod(models.TextChoices):
     ML_SUGGESTION = "ml_suggestion", "ML suggestion"
     LLM = "llm", "LLM"
     HUMAN = "human", "Human"
+    TRANSFER = "transfer", "Transfer between own accounts"  # ledger.services.transfers
 
 
 class DecisionStatus(models.TextChoices):

@@ -20,6 +20,7 @@ from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.models import JobKind
 from jobs.services import job_create, job_progress
+from ledger.models import SplitLine
 from ledger.services.postings import journal_entry_propose_for
 from mlmodels import pipeline
 from mlmodels.inference import active_model_for
@@ -237,12 +238,11 @@ def _mirror_on_transactions(decisions: list[Decision]) -> None:
 
 
 def classify_job(*, job: Any) -> JobOutcome:
-    """The classify job: params may name one import (`import_batch`); otherwise the whole company. What it
-    auto-approved goes on to the books: a post_propose job follows."""
+    """The classify job: params may name one import (`import_batch`); otherwise the whole company. A post_propose
+    job follows: it pairs transfers between the company's own accounts and books what was auto-approved."""
     result = transactions_classify(company=job.company, import_batch_id=job.params.get("import_batch"), job=job)
-    if any(result["by_method"].get(method) for method in ("rule", "ml", "llm")):
-        follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by, params={})
-        result["post_propose_job_id"] = str(follow.id)
+    follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by, params={})
+    result["post_propose_job_id"] = str(follow.id)
     return JobOutcome(result=result)
 
 
@@ -304,6 +304,9 @@ def transaction_categorize(
         )
         audit_record(action=action, company=txn.company, actor=user, target=decision, before=before,
                      after={"account": account.code, "transaction": txn.pk})
+        # One account for the whole amount replaces an earlier split (ledger.services.splits), before the entry is
+        # proposed from it; a split calls this first and then stores its new parts.
+        SplitLine.objects.filter(transaction=txn).delete()
         # Hand-off to the books: the approved transaction gets its (proposed) journal entry in the same commit.
         decision.transaction = txn
         journal_entry_propose_for(decision=decision, user=actor)

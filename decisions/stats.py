@@ -10,9 +10,10 @@ Definitions (every count is over the given companies only):
 - **Automated**: a current decision that no person had to make: method `rule` or `ml` with status
   `auto_approved`, or `approved` (a reviewer later looked at it and agreed: the machine still did the work), or
   method `llm` with status `auto_approved` (an LLM answer that was *approved* may have been a suggestion a person
-  accepted, so it does not count). Suggestions (`ml_suggestion`), review placeholders and people's own
+  accepted, so it does not count), or method `transfer` (two of the company's own bank lines paired as a
+  transfer, ledger.services.transfers). Suggestions (`ml_suggestion`), review placeholders and people's own
   decisions are never automated. Automation rate = automated / decided.
-- **By method** (current decisions): `rule`, `ml`, `ml_suggestion`, `llm`, `review` (a review placeholder: method
+- **By method** (current decisions): `rule`, `ml`, `ml_suggestion`, `llm`, `transfer`, `review` (a review placeholder: method
   `human` without an account yet - nothing could suggest one) and `human` (a person gave the account: an answered
   placeholder or a correction).
 - **Backlog**: current decisions with status `needs_review`; their age runs from the decision's `created_at`.
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 # The method keys of `by_method`, in the order tables and charts show them.
-METHODS = ("rule", "ml", "ml_suggestion", "llm", "review", "human")
+METHODS = ("rule", "ml", "ml_suggestion", "llm", "transfer", "review", "human")
 # Backlog age buckets: (key, label, lower bound in days, upper bound in days or None).
 AGE_BUCKETS = (
     ("under_1_day", "< 1 day", 0, 1),
@@ -73,18 +74,19 @@ MODEL_METHODS = (DecisionMethod.ML, DecisionMethod.ML_SUGGESTION)
 # Automated, as defined in the module docstring.
 AUTOMATED = (
     Q(method__in=MACHINE_METHODS, status__in=(DecisionStatus.AUTO_APPROVED, DecisionStatus.APPROVED))
-    | Q(method=DecisionMethod.LLM, status=DecisionStatus.AUTO_APPROVED)
+    | Q(method__in=(DecisionMethod.LLM, DecisionMethod.TRANSFER), status=DecisionStatus.AUTO_APPROVED)
 )
 # Automated at the time of the decision (for the daily series): also when a reviewer corrected it since.
 AUTOMATED_WHEN_DECIDED = (
     Q(method__in=MACHINE_METHODS) & ~Q(status=DecisionStatus.REJECTED)
-    | Q(method=DecisionMethod.LLM, status=DecisionStatus.AUTO_APPROVED)
+    | Q(method__in=(DecisionMethod.LLM, DecisionMethod.TRANSFER), status=DecisionStatus.AUTO_APPROVED)
 )
 METHOD_FILTERS = {
     "rule": Q(method=DecisionMethod.RULE),
     "ml": Q(method=DecisionMethod.ML),
     "ml_suggestion": Q(method=DecisionMethod.ML_SUGGESTION),
     "llm": Q(method=DecisionMethod.LLM),
+    "transfer": Q(method=DecisionMethod.TRANSFER),
     "review": Q(method=DecisionMethod.HUMAN, account__isnull=True),
     "human": Q(method=DecisionMethod.HUMAN, account__isnull=False),
 }

@@ -5,12 +5,21 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, Prefetch, QuerySet
 
 from ledger.exceptions import LedgerInvalid
-from ledger.models import EntryKind, EntryStatus, JournalEntry, JournalLine
+from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine, MatchStatus
 from transactions.models import Company, Role
 from transactions.selectors import company_object_get_for_user
+
+
+def booked(transaction_ref: Any) -> Exists:
+    """Whether the bank transaction `transaction_ref` (an OuterRef) is in the books already: the source or the
+    counter side of a live entry, or matched to an entry by reconciliation."""
+    live = JournalEntry.objects.exclude(status=EntryStatus.REVERSED)
+    return (Exists(live.filter(source_transaction=transaction_ref))
+            | Exists(live.filter(counter_transaction=transaction_ref))
+            | Exists(BankMatch.objects.filter(transaction=transaction_ref, status=MatchStatus.ACCEPTED)))
 
 
 def entry_get_for_user(*, user: Any, entry_id: Any, role: str = Role.ACCOUNTANT) -> JournalEntry:

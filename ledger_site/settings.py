@@ -247,6 +247,16 @@ LEDGER_JOB_MAX_ATTEMPTS = env_int("LEDGER_JOB_MAX_ATTEMPTS", 3, minimum=1)
 LEDGER_IDEMPOTENCY_TTL_HOURS = env_int("LEDGER_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 LEDGER_INGEST_CHUNK_ROWS = env_int("LEDGER_INGEST_CHUNK_ROWS", 500, minimum=1)
 LEDGER_CLASSIFY_CHUNK_ROWS = env_int("LEDGER_CLASSIFY_CHUNK_ROWS", 2000, minimum=1)
+# Two opposite bank lines of the company's own accounts at most this many days apart may be one transfer.
+LEDGER_TRANSFER_WINDOW_DAYS = env_int("LEDGER_TRANSFER_WINDOW_DAYS", 3, minimum=0)
+# The books keep one currency: the reports name it and the journal exports (hledger, beancount) write it as the
+# commodity of every amount. An ISO 4217 code, as both tools accept it without quoting.
+LEDGER_CURRENCY = env_str("LEDGER_CURRENCY", "USD")
+if not (len(LEDGER_CURRENCY) == 3 and LEDGER_CURRENCY.isascii() and LEDGER_CURRENCY.isalpha()
+        and LEDGER_CURRENCY.isupper()):
+    raise ImproperlyConfigured(
+        f"LEDGER_CURRENCY={LEDGER_CURRENCY!r} is not a currency code: use 3 capital letters, e.g. USD."
+    )
 
 # ML: model artifacts (joblib, verified by sha256 on load) and what training reads.
 LEDGER_MODELS_DIR = Path(env_str("LEDGER_MODELS_DIR", str(VAR_DIR / "models")))

@@ -83,7 +83,7 @@ def test_counts_rates_and_methods_of_the_hand_built_set(hand_built, now):
     assert (block["company"], block["name"]) == ("alpha-bakery", "Alpha Bakery")
     # 20 transactions: the corrected ml answer is replaced by the person's decision.
     assert (block["decided"], block["automated"], block["automation_rate"]) == (20, 14, 0.7)
-    assert block["by_method"] == {"rule": 10, "ml": 4, "ml_suggestion": 3, "llm": 0, "review": 2, "human": 1}
+    assert block["by_method"] == {"rule": 10, "ml": 4, "ml_suggestion": 3, "llm": 0, "transfer": 0, "review": 2, "human": 1}
     assert block["agreement"] == {"reviewed": 3, "agreed": 2, "corrected": 1, "rate": 0.6667}
     assert block["throughput"] == {"reviews": 3, "days": 30, "per_day": 0.1}
     assert stats["overall"]["decided"] == 20 and stats["window_days"] == 30

@@ -19,14 +19,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q
 from django.utils import timezone
 
 from decisions.models import Decision, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.services import job_progress
 from ledger.exceptions import LedgerConflict, LedgerInvalid
-from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine, MatchStatus
+from ledger.models import EntryKind, EntryStatus, JournalEntry, JournalLine
+from ledger.selectors import booked
+from ledger.services.transfers import transfers_book
 from transactions.models import Account, Company, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
 
@@ -62,15 +64,6 @@ def _lines_for(decision: Decision) -> list[tuple[int, Decimal, Decimal]]:
                              parts=splits or [(decision.account_id, txn.amount)])
 
 
-def booked(transaction_ref: Any) -> Exists:
-    """Whether the bank transaction `transaction_ref` (an OuterRef) is in the books already: the source or the
-    counter side of a live entry, or matched to an entry by reconciliation."""
-    live = JournalEntry.objects.exclude(status=EntryStatus.REVERSED)
-    return (Exists(live.filter(source_transaction=transaction_ref))
-            | Exists(live.filter(counter_transaction=transaction_ref))
-            | Exists(BankMatch.objects.filter(transaction=transaction_ref, status=MatchStatus.ACCEPTED)))
-
-
 def _unbooked_decisions(company: Company) -> Any:
     return (Decision.objects.filter(company=company, is_current=True, status__in=DECIDED, account__isnull=False)
             .exclude(transaction__amount=0).filter(~booked(OuterRef("transaction_id"))))
@@ -79,6 +72,7 @@ def _unbooked_decisions(company: Company) -> Any:
 def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, Any]:
     """Book every decided, unbooked transaction of the company, in chunks; returns counts."""
     chunk_size = settings.LEDGER_CLASSIFY_CHUNK_ROWS
+    transfers = transfers_book(company=company)  # first: a transfer is one entry, not income plus expense
     total = _unbooked_decisions(company).count()
     counts = {"proposed": 0, "posted": 0}
     last_id = 0
@@ -97,7 +91,7 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
             counts[key] += written[key]
         if job is not None:
             job_progress(job=job, processed=sum(counts.values()), total=total)
-    return {"company": company.slug, **counts}
+    return {"company": company.slug, **counts, "transfers": transfers}
 
 
 def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) -> dict[str, int]:

@@ -44,7 +44,8 @@ def test_decided_transactions_are_proposed_once_each(company_a):
     supplies = _decide(company_a, "STAPLES", "-12.50", "6100", status="approved", method="human")
     _decide(company_a, "MYSTERY", "-1.00", "6100", status="needs_review", method="ml_suggestion")
 
-    assert journal_entries_propose(company=company_a) == {"company": "alpha-bakery", "proposed": 2, "posted": 0}
+    assert journal_entries_propose(company=company_a) == {"company": "alpha-bakery", "proposed": 2, "posted": 0,
+                                                     "transfers": 0}
     assert journal_entries_propose(company=company_a)["proposed"] == 0  # idempotent
 
     entry = JournalEntry.objects.get(source_transaction=sale)
