@@ -1,0 +1,92 @@
+"""The journal page and the undo button, through Django's test client and in a real headless Chromium."""
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from playwright.sync_api import expect
+
+from ledger.models import EntryStatus, JournalEntry
+from ledger.services.postings import journal_entries_propose, journal_entry_create
+from ledger.tests.test_postings import _decide
+from ledger_site.tests.browser import SCREENSHOTS, log_in
+from transactions.models import Account, AuditEvent, ImportStatus, Transaction
+from transactions.tests.factories import AccountFactory
+from transactions.tests.test_ingest import JANUARY, run_import
+
+
+def _loan(company, memo="Owner's loan", post=False):
+    bank, sales = (Account.objects.get(company=company, code=code) for code in ("1000", "8000"))
+    return journal_entry_create(company=company, date=datetime.date(2025, 3, 1), memo=memo, post=post,
+                                lines=[(bank, Decimal("500.00"), Decimal(0)), (sales, Decimal(0), Decimal("500.00"))])
+
+
+def test_members_see_the_journal_and_only_reviewers_get_buttons(client, company_a, company_b, accountant_a,
+                                                                 reviewer_a, outsider):
+    entry = _loan(company_a)
+    AccountFactory(company=company_b, code="8000", name="Sales", type="income")
+    _loan(company_b, memo="BETA SECRET")
+    url = f"/ledger/{company_a.slug}/journal/"
+
+    client.force_login(accountant_a)
+    page = client.get(url).content.decode()
+    assert "Owner&#x27;s loan" in page and "BETA SECRET" not in page and "Post all proposed" not in page
+    assert client.post(f"/ledger/{company_a.slug}/journal/{entry.pk}/post/").status_code == 403
+
+    client.force_login(reviewer_a)
+    assert "Post all proposed" in client.get(url).content.decode()
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(f"/ledger/{company_a.slug}/journal/{entry.pk}/post/").status_code == 404
+    assert JournalEntry.objects.get(pk=entry.pk).status == EntryStatus.PROPOSED
+
+
+def test_the_status_filter_narrows_the_list_and_a_bad_one_is_explained(client, company_a, reviewer_a):
+    _loan(company_a, memo="PROPOSED ONE")
+    _loan(company_a, memo="POSTED ONE", post=True)
+    client.force_login(reviewer_a)
+
+    posted_only = client.get(f"/ledger/{company_a.slug}/journal/?status=posted").content.decode()
+    assert "POSTED ONE" in posted_only and "PROPOSED ONE" not in posted_only
+    bad = client.get(f"/ledger/{company_a.slug}/journal/?status=maybe").content.decode()
+    assert "Some filters are not valid" in bad and "POSTED ONE" in bad
+
+
+def test_the_undo_button_undoes_a_finished_import(client, company_a, reviewer_a, accountant_a):
+    batch = run_import(company_a, JANUARY)
+    client.force_login(accountant_a)
+    assert client.post(f"/ledger/imports/{batch.pk}/undo/").status_code == 403
+
+    client.force_login(reviewer_a)
+    response = client.post(f"/ledger/imports/{batch.pk}/undo/", follow=True)
+
+    assert "Undid the import of bank.csv: 4 transactions removed" in response.content.decode()
+    assert not Transaction.objects.filter(company=company_a).exists()
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.UNDONE
+    assert AuditEvent.objects.filter(action="import.undo", actor=reviewer_a).count() == 1
+
+
+def test_a_reviewer_posts_then_reverses_an_entry_in_the_browser(page, company_a, reviewer_a):
+    line = _decide(company_a, "STAPLES OFFICE 00123", "-12.50", "6100")
+    journal_entries_propose(company=company_a)
+    _loan(company_a)
+    log_in(page, "reviewer_a")
+
+    page.goto(f"/ledger/{company_a.slug}/journal/")
+    expect(page.locator("#post-all .count-pill")).to_have_text("2")
+    entry = JournalEntry.objects.get(source_transaction=line)
+    row = page.locator(f"tbody[data-entry-id='{entry.pk}']")
+    row.get_by_role("button", name="Post").click()
+    expect(page.locator(".messages, .message").first).to_contain_text(f"Entry #{entry.pk} is posted")
+    expect(row.locator(".badge.status-posted")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "journal-1-posted.png", full_page=True)
+
+    row.get_by_role("button", name="Reverse").click()
+
+    expect(page.locator(".messages, .message").first).to_contain_text("back in the review queue")
+    expect(row.locator(".badge.status-reversed")).to_be_visible()
+    assert JournalEntry.objects.get(reverses=entry).status == EntryStatus.POSTED
+    assert Transaction.objects.get(pk=line.pk).status == "needs_review"
+    page.screenshot(path=SCREENSHOTS / "journal-2-reversed.png", full_page=True)
+    assert page.console_errors == []
