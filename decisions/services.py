@@ -20,8 +20,9 @@ from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.models import JobKind
 from jobs.services import job_create, job_progress
+from ledger_site.metrics import decisions_record, model_inference_timer
 from ledger.models import SplitLine
-from ledger.services.postings import journal_entry_propose_for
+from ledger.services.postings import journal_entry_propose_for, transaction_refuse_rebooking
 from mlmodels import pipeline
 from mlmodels.inference import active_model_for
 from rules.engine import TxnInput, counterparty_text
@@ -57,7 +58,9 @@ def transactions_classify(*, company: Company, import_batch_id: Any = None, job:
             if not chunk:
                 break
             last_id = chunk[-1][0]
-            counts.update(_classify_chunk(company=company, chunk=chunk))
+            chunk_counts = _classify_chunk(company=company, chunk=chunk)
+        counts.update(chunk_counts)
+        decisions_record(by_method=chunk_counts)  # after the commit, for /metrics
         done += len(chunk)
         if job is not None:
             job_progress(job=job, processed=done, total=total)
@@ -138,11 +141,13 @@ def _ml_decisions(*, company: Company, rows: list[tuple[Any, ...]], account_ids:
     active = active_model_for(company_id=company.id)
     if active.model is None:
         return to_people(active.reason)
-    predictions = active.model.predict([pipeline.Txn(
-        description=row[1], counterparty=row[2], amount=row[3], date=row[5], bank_account=row[4], company=company.slug
-    ) for row in rows])
     version = active.version
     assert version is not None
+    with model_inference_timer(scope=version.scope, rows=len(rows)):
+        predictions = active.model.predict([pipeline.Txn(
+            description=row[1], counterparty=row[2], amount=row[3], date=row[5], bank_account=row[4],
+            company=company.slug,
+        ) for row in rows])
     auto_thresholds = dict(Account.objects.filter(company=company, ml_confidence_threshold__isnull=False)
                            .values_list("code", "ml_confidence_threshold"))
     source = {"model_version": version.pk, "model_number": version.number, "scope": version.scope}
@@ -275,6 +280,7 @@ def transaction_categorize(
                    .select_related("account", "reviewer").first())
         if expected_decision_id is not None:
             _check_still_open(current, expected_decision_id)
+        transaction_refuse_rebooking(txn, then="categorize it again", matched_ok=True)
         before = {"account": current.account.code if current and current.account else None,
                   "method": current.method if current else None, "status": current.status if current else None}
         agrees = current is not None and current.account_id == account.id

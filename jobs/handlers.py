@@ -27,6 +27,7 @@ HANDLERS: dict[str, str] = {
     JobKind.PROMOTE_RULES: "rules.services.promotion.rules_promote_job",
     JobKind.TRAIN: "mlmodels.services.model_train_job",
     JobKind.POST_PROPOSE: "ledger.services.postings.post_propose_job",
+    JobKind.RECONCILE: "ledger.services.reconciliation.reconcile_job",
 }
 
 # Celery task name per kind; ledger_site/celery.py routes these names to the queues.

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.exceptions import IdempotencyKeyReused
 from jobs.handlers import JobOutcome, handler_for, task_name_for
 from jobs.models import IdempotencyKey, Job, JobStatus
 from ledger_site.exceptions import DomainError
+from ledger_site.logs import job_log_context
+from ledger_site.metrics import job_duration_record
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +79,24 @@ def _job_insert(
     return job
 
 
-def job_enqueue(*, job_id: UUID, kind: str) -> None:
-    """Send the job's task to the broker (call after commit, so the worker finds the row)."""
+def job_enqueue(*, job_id: UUID, kind: str) -> bool:
+    """Send the job's task to the broker (call after commit, so the worker finds the row); False if it could not.
+
+    A broker that cannot be reached does not fail the request that created the job: the job stays queued without
+    a heartbeat, which marks it as never sent, and the orphan sweep sends it once the broker answers again.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
     from ledger_site.celery import app
 
     Job.objects.filter(id=job_id).update(heartbeat_at=timezone.now())
-    app.send_task(task_name_for(kind), args=[str(job_id)])
+    try:
+        app.send_task(task_name_for(kind), args=[str(job_id)])
+    except BrokerError:
+        logger.warning("job %s could not be sent to the broker; the sweep will send it later", job_id, exc_info=True)
+        Job.objects.filter(id=job_id, status=JobStatus.QUEUED).update(heartbeat_at=None)
+        return False
+    return True
 
 
 def job_claim(*, job_id: UUID | str, worker: str) -> Job | None:
@@ -128,31 +143,53 @@ def job_release(*, job_id: UUID | str) -> None:
 
 
 def job_run(*, job_id: UUID | str, worker: str) -> None:
-    """Claim the job, run its handler, and record the outcome. Domain errors fail the job; they never retry."""
+    """Claim the job, run its handler, and record the outcome. Domain errors fail the job; they never retry.
+
+    Every line logged meanwhile, by any module, carries the job id and company (ledger_site/logs.py); the
+    attempt's run time and outcome go to `job_duration_seconds` (ledger_site/metrics.py).
+    """
     job = job_claim(job_id=job_id, worker=worker)
     if job is None:
         logger.info("job %s is not queued any more; nothing to do", job_id)
         return
+    started, result = time.monotonic(), "interrupted"
+    with job_log_context(job_id=job.id, company=job.company.slug, kind=job.kind):
+        logger.info("job %s (%s) started, attempt %s, on %s", job.id, job.kind, job.attempts, worker)
+        try:
+            result = _job_execute(job=job)
+        except TRANSIENT_ERRORS:
+            result = "retried"
+            raise
+        finally:
+            seconds = time.monotonic() - started
+            job_duration_record(kind=job.kind, outcome=result, seconds=seconds)
+            logger.info("job %s %s after %.1f s", job.id, result, seconds)
+
+
+def _job_execute(*, job: Job) -> str:
+    """Run the claimed job's handler and record its outcome on the row; returns the final status."""
     try:
         outcome = handler_for(job.kind)(job=job)
     except DomainError as error:
         job_fail(job_id=job.id, code=error.code, message=error.message)
-        return
+        return JobStatus.FAILED
     except TRANSIENT_ERRORS:
         job_release(job_id=job.id)
         raise
     except Exception as error:  # a bug: record it readably instead of leaving the job "started"
         logger.exception("job %s crashed", job.id)
         job_fail(job_id=job.id, code="internal_error", message=f"Internal error: {type(error).__name__}: {error}")
-        return
+        return JobStatus.FAILED
     job_finish(job=job, outcome=outcome)
+    return JobStatus.FINISHED_WITH_ERRORS if outcome.has_errors else JobStatus.FINISHED
 
 
 def job_sweep_orphans() -> list[str]:
     """Re-enqueue jobs whose worker vanished (stale heartbeat), or fail them after too many attempts.
 
-    Also re-sends queued jobs whose message never reached a worker in time (e.g. the broker was down when
-    they were created). A duplicate message is harmless: only one worker can claim a queued job.
+    Also re-sends queued jobs whose message was never sent (the broker was down when they were created: no
+    heartbeat) or never reached a worker in time. A duplicate message is harmless: only one worker can claim a
+    queued job.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.LEDGER_JOB_STALE_SECONDS)
     requeued: list[str] = []
@@ -166,12 +203,12 @@ def job_sweep_orphans() -> list[str]:
                 finished_at=timezone.now(),
             )
             continue
-        if stale.update(status=JobStatus.QUEUED):
+        if stale.update(status=JobStatus.QUEUED) and job_enqueue(job_id=job.id, kind=job.kind):
             requeued.append(str(job.id))
-            job_enqueue(job_id=job.id, kind=job.kind)
-    for job in Job.objects.filter(status=JobStatus.QUEUED, heartbeat_at__lt=cutoff):
-        requeued.append(str(job.id))
-        job_enqueue(job_id=job.id, kind=job.kind)
+    unsent = Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    for job in Job.objects.filter(unsent, status=JobStatus.QUEUED):
+        if job_enqueue(job_id=job.id, kind=job.kind):
+            requeued.append(str(job.id))
     if requeued:
         logger.warning("re-enqueued orphaned jobs: %s", ", ".join(requeued))
     return requeued

@@ -2,6 +2,9 @@
 from django.urls import path
 
 from ledger.views import journal
+from ledger.views import reconciliation
+from ledger.views import reports
+from ledger.views import splits
 
 app_name = "ledger"
 
@@ -14,4 +17,18 @@ urlpatterns = [
     path("<slug:company_slug>/journal/<int:entry_id>/reverse/", journal.entry_action, {"action": "reverse"},
          name="entry-reverse"),
     path("imports/<uuid:import_id>/undo/", journal.import_undo_view, name="import-undo"),
+    path("<slug:company_slug>/trial-balance/", reports.trial_balance_page, name="trial-balance"),
+    path("<slug:company_slug>/profit-and-loss/", reports.profit_and_loss_page, name="profit-and-loss"),
+    path("<slug:company_slug>/reconciliation/", reconciliation.reconciliation_list, name="reconciliation-list"),
+    path("<slug:company_slug>/reconciliation/run/", reconciliation.reconciliation_run_view, name="reconciliation-run"),
+    path("<slug:company_slug>/reconciliation/<int:reconciliation_id>/", reconciliation.reconciliation_detail,
+         name="reconciliation-detail"),
+    path("<slug:company_slug>/reconciliation/<int:reconciliation_id>/unreconcile/",
+         reconciliation.reconciliation_unreconcile_view, name="reconciliation-unreconcile"),
+    path("<slug:company_slug>/reconciliation/matches/<int:match_id>/accept/", reconciliation.match_accept_view,
+         name="match-accept"),
+    path("<slug:company_slug>/reconciliation/matches/<int:match_id>/reject/", reconciliation.match_reject_view,
+         name="match-reject"),
+    path("<slug:company_slug>/transactions/<int:transaction_id>/split/", splits.transaction_split_page,
+         name="transaction-split"),
 ]

@@ -41,6 +41,10 @@ app.conf.update(
     task_time_limit=HOUR,
     task_track_started=True,
     broker_connection_retry_on_startup=True,
+    # When the broker connection drops (a Redis restart), a running import keeps going rather than being
+    # cancelled: it writes to the database, not the broker. Its message can no longer be acknowledged; if Redis
+    # kept it, it comes back after the visibility timeout and finds the job finished (the claim is a no-op).
+    worker_cancel_long_running_tasks_on_connection_loss=False,
     result_expires=7 * 24 * HOUR,
     worker_hijack_root_logger=False,
     beat_schedule={
@@ -64,3 +68,14 @@ def sweep_orphans_on_start(**_: Any) -> None:
     from jobs.services import job_sweep_orphans
 
     job_sweep_orphans()
+
+
+@worker_ready.connect
+def metrics_exporter_on_start(**_: Any) -> None:
+    """On a host without a web process, the worker serves this host's counters itself (README: Metrics)."""
+    from django.conf import settings
+
+    if settings.LEDGER_WORKER_METRICS_PORT:
+        from ledger_site.metrics_views import worker_exporter_start
+
+        worker_exporter_start(address=settings.LEDGER_WORKER_METRICS_ADDRESS, port=settings.LEDGER_WORKER_METRICS_PORT)

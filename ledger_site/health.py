@@ -1,4 +1,8 @@
-"""GET /healthz: can we reach the database and the broker? 200 if both answer, 503 otherwise."""
+"""GET /healthz: can we reach the database and the broker? 200 if both answer, 503 otherwise.
+
+GET /readyz: should this instance take traffic? /healthz's checks, and every migration of the code applied to
+the database (a new release whose migrations have not run yet is alive, but not ready).
+"""
 from __future__ import annotations
 
 import logging
@@ -53,3 +57,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable", **{name: "ok" if ok else "unavailable" for name, ok in checks.items()}}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def migrations_unapplied() -> list[str]:
+    """The migrations of the code that the database has not recorded as applied ("app.name"), in plan order."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards]
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": database_ok(), "broker": broker_ok()}
+    body: dict[str, object] = {name: "ok" if ok else "unavailable" for name, ok in checks.items()}
+    unapplied: list[str] = []
+    if checks["database"]:
+        try:
+            unapplied = migrations_unapplied()
+            body["migrations"] = "unapplied" if unapplied else "ok"
+        except Exception:  # e.g. the connection dropped between the checks; the log says why
+            logger.warning("readiness check: migrations could not be read", exc_info=True)
+            body["migrations"] = "unavailable"
+    else:
+        body["migrations"] = "unknown"  # cannot be read without the database
+    if unapplied:
+        body["unapplied_migrations"] = unapplied
+    ready = all(checks.values()) and body["migrations"] == "ok"
+    missing = [name for name in ("database", "broker", "migrations") if body[name] != "ok"]
+    return JsonResponse({"status": "ready" if ready else "unavailable", "missing": missing, **body},
+                        status=200 if ready else 503)

@@ -1,7 +1,9 @@
-"""Refuse oversized uploads from the Content-Length header, before Django reads the body."""
+"""Project middleware: refuse oversized uploads (from Content-Length, before Django reads the body) and NUL
+characters, and time every request for /metrics."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import perf_counter
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -70,3 +72,37 @@ class NulCharacterMiddleware:
                 return False  # Django refuses the body itself
             return b"\x00" in request.body or b"\\u0000" in request.body
         return False
+
+
+class RequestMetricsMiddleware:
+    """Times every request into `http_request_duration_seconds{method, route, status}` (ledger_site/metrics.py).
+
+    The route is the URL pattern's name (`api-schema`, `admin:index`), or its pattern when it has none
+    (`api/jobs/<uuid:job_id>`), never the raw path: ids in paths would make a new series per object. Requests
+    that match no URL are `<unmatched>`; methods outside the usual few are `other`. First in MIDDLEWARE, so the
+    time includes the other middleware.
+    """
+
+    METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        from ledger_site.metrics import HTTP_REQUEST_SECONDS
+
+        self.get_response = get_response
+        self.histogram = HTTP_REQUEST_SECONDS
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            route = "<unmatched>"
+        elif match.url_name:
+            route = match.view_name  # with its namespace
+        else:
+            route = match.route or "<unnamed>"
+        method = request.method if request.method in self.METHODS else "other"
+        self.histogram.labels(method=method, route=route, status=f"{response.status_code // 100}xx").observe(
+            perf_counter() - started
+        )
+        return response

@@ -5,6 +5,8 @@ real, separate Celery worker process still runs the jobs. Set DATABASE_URL / RED
 """
 from __future__ import annotations
 
+import ipaddress
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ledger_site.middleware.RequestMetricsMiddleware",  # first: its time includes every other middleware
     "django.middleware.security.SecurityMiddleware",
     "ledger_site.middleware.UploadLimitMiddleware",
     "ledger_site.middleware.NulCharacterMiddleware",
@@ -83,7 +86,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ledger.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Health checks: a kept connection that the server dropped (restart, failover, pg_terminate_backend) is replaced
+# at the next request's first query instead of failing it.
+DATABASES = {"default": dj_database_url.parse(
+    DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker are separate processes sharing one file: wait for the write lock instead of failing,
     # and give the test database a file too so a real worker process can see the test's rows.
@@ -180,6 +187,11 @@ SPECTACULAR_SETTINGS = {
         "RuleStatusEnum": "rules.models.RuleStatus",
         "RuleCombineEnum": "rules.models.Combine",
         "DecisionStatusEnum": "decisions.models.DecisionStatus",
+        "ReconciliationStatusEnum": "ledger.models.ReconciliationStatus",
+        "JobStatusEnum": "jobs.models.JobStatus",
+        "JobKindEnum": "jobs.models.JobKind",
+        "EntryStatusEnum": "ledger.models.EntryStatus",
+        "EntryKindEnum": "ledger.models.EntryKind",
     },
 }
 
@@ -243,7 +255,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Jobs: a started job whose heartbeat is older than this is considered orphaned (its worker died) and is
 # re-enqueued by the sweep; it must exceed the longest gap between two heartbeats (one chunk).
 LEDGER_JOB_STALE_SECONDS = env_int("LEDGER_JOB_STALE_SECONDS", 300, minimum=1)
-LEDGER_JOB_MAX_ATTEMPTS = env_int("LEDGER_JOB_MAX_ATTEMPTS", 3, minimum=1)
+LEDGER_JOB_MAX_ATTEMPTS = env_int("LEDGER_JOB_MAX_ATTEMPTS", 5, minimum=1)
+# An import chunk that killed the worker this many times is skipped (its rows rejected with the reason). The
+# run that skips it is one more attempt of the job, so the job's limit must be higher, or the job would be given
+# up before the chunk could be.
+LEDGER_CHUNK_MAX_ATTEMPTS = env_int("LEDGER_CHUNK_MAX_ATTEMPTS", 3, minimum=1)
+if LEDGER_JOB_MAX_ATTEMPTS <= LEDGER_CHUNK_MAX_ATTEMPTS:
+    raise ImproperlyConfigured(
+        f"LEDGER_JOB_MAX_ATTEMPTS ({LEDGER_JOB_MAX_ATTEMPTS}) must be above LEDGER_CHUNK_MAX_ATTEMPTS "
+        f"({LEDGER_CHUNK_MAX_ATTEMPTS}): an import needs one more attempt to skip a chunk that crashes the worker."
+    )
 LEDGER_IDEMPOTENCY_TTL_HOURS = env_int("LEDGER_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 LEDGER_INGEST_CHUNK_ROWS = env_int("LEDGER_INGEST_CHUNK_ROWS", 500, minimum=1)
 LEDGER_CLASSIFY_CHUNK_ROWS = env_int("LEDGER_CLASSIFY_CHUNK_ROWS", 2000, minimum=1)
@@ -282,10 +303,46 @@ RULE_PROMOTION_REPROPOSE_GROWTH = env_probability("RULE_PROMOTION_REPROPOSE_GROW
 RULE_FLAG_MIN_CORRECTIONS = env_int("RULE_FLAG_MIN_CORRECTIONS", 3, minimum=1)
 RULE_TEST_MAX_TRANSACTIONS = env_int("RULE_TEST_MAX_TRANSACTIONS", 200_000, minimum=1)
 
+# --- Observability: /metrics, logs, /healthz and /readyz (README: "Metrics, logs and health") --------------
+# /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when a token is set; without one, only to
+# REMOTE_ADDR in METRICS_ALLOWED_IPS (addresses or networks). Never through the session login.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}; use addresses or networks (10.0.0.0/8).") from None
+# Gauges read from the database and the broker are computed at most once per this many seconds (shared cache).
+METRICS_CACHE_SECONDS = env_int("METRICS_CACHE_SECONDS", 15, minimum=0)
+# Counters and histograms of every process on this host (web and worker) live as files in this folder, so the
+# web's /metrics adds up what the workers counted. prometheus-client reads the variable when it is first
+# imported, so it is exported here, before anything imports it (ledger_site/metrics.py loads settings first).
+PROMETHEUS_MULTIPROC_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics")))
+try:
+    PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as error:
+    raise ImproperlyConfigured(f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR}: {error}") from None
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# A worker on a host without a web process serves its own counters on this port (0: off); see README.
+LEDGER_WORKER_METRICS_PORT = env_int("LEDGER_WORKER_METRICS_PORT", 0, minimum=0)
+LEDGER_WORKER_METRICS_ADDRESS = env_str("LEDGER_WORKER_METRICS_ADDRESS", "127.0.0.1")
+
+# Every line logged while a job runs carries its job id and company (ledger_site/logs.py); LOG_FORMAT=json
+# writes one JSON object per line for log shippers, text (the default) is for people.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format; use text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_context": {"()": "ledger_site.logs.JobContextFilter"}},
+    "formatters": {
+        "text": {"()": "ledger_site.logs.TextFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "ledger_site.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -145,6 +145,10 @@ class ImportBatch(models.Model):
     labeled = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PREVIEW)
     rows_done = models.PositiveIntegerField(default=0)
+    # Runs that started the chunk at `rows_done` and never finished it (killed, out of memory, crashed): counted,
+    # and committed, before the chunk's work; reset to 1 when a chunk commits (the run goes on with the next one).
+    # See transactions/services/chunk_attempts.py.
+    chunk_attempts = models.PositiveSmallIntegerField(default=0)
     imported_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
@@ -266,6 +270,22 @@ class ImportRowError(models.Model):
 
     class Meta:
         ordering = ["line"]
+
+
+class ImportChunkFailure(models.Model):
+    """A chunk of an import that killed the worker LEDGER_CHUNK_MAX_ATTEMPTS times and was skipped.
+
+    Its rows are rejected (ImportRowError, with the reason) and the import went on past it.
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="chunk_failures")
+    first_row = models.PositiveIntegerField()  # the checkpoint (`rows_done`) where the chunk starts
+    rows = models.PositiveIntegerField()
+    attempts = models.PositiveSmallIntegerField()
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["batch", "first_row"]
 
 
 class ImportProfile(models.Model):

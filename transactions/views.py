@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from jobs.models import Job
 from ledger_site.exceptions import DomainError
+from ledger_site.spreadsheets import csv_safe
 from transactions.forms import MappingForm, UploadForm
 from transactions.models import ApiToken, Company, ImportStatus, Role
 from transactions.pagination import CappedPaginator
@@ -131,11 +132,6 @@ def import_errors_csv(request: HttpRequest, import_id: str) -> HttpResponse:
     for error in batch.row_errors.values_list("line", "column", "message").iterator():
         writer.writerow([error[0], csv_safe(error[1]), csv_safe(error[2])])
     return response
-
-
-def csv_safe(text: str) -> str:
-    """Neutralize spreadsheet formula injection: a cell starting with = + - @ is prefixed with a quote."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @login_required

@@ -13,6 +13,7 @@ posted) and `journal_entry_reverse` (unpost: a posted reversing entry; the origi
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -26,13 +27,16 @@ from decisions.models import Decision, DecisionStatus
 from jobs.handlers import JobOutcome
 from jobs.services import job_progress
 from ledger.exceptions import LedgerConflict, LedgerInvalid
-from ledger.models import EntryKind, EntryStatus, JournalEntry, JournalLine
+from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine, MatchStatus, SplitLine
 from ledger.selectors import booked
 from ledger.services.transfers import transfers_book
 from transactions.models import Account, Company, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
 
 DECIDED = (DecisionStatus.APPROVED, DecisionStatus.AUTO_APPROVED)
+# What `_book` reads of a decision and its transaction.
+BOOKING_FIELDS = ("id", "company", "transaction", "account", "status", "transaction__date",
+                  "transaction__description", "transaction__amount", "transaction__bank_account")
 CENT = Decimal("0.01")
 
 
@@ -56,10 +60,15 @@ def split_entry_lines(
     return [(account, -part, zero) for account, part in parts] + [(bank_account_id, zero, magnitude)]
 
 
-def _lines_for(decision: Decision) -> list[tuple[int, Decimal, Decimal]]:
-    """The entry lines of a decided transaction: its split parts when it has any, else its decided account."""
+def _lines_for(decision: Decision, splits: Sequence[tuple[int, Decimal]] | None = None
+               ) -> list[tuple[int, Decimal, Decimal]]:
+    """The entry lines of a decided transaction: its split parts when it has any, else its decided account.
+
+    `splits`: its parts [(account, amount)] in position order when the caller read them already (in bulk).
+    """
     txn = decision.transaction
-    splits = [(split.account_id, split.amount) for split in txn.splits.all()]
+    if splits is None:
+        splits = [(split.account_id, split.amount) for split in txn.splits.all()]
     return split_entry_lines(amount=txn.amount, bank_account_id=txn.bank_account_id,
                              parts=splits or [(decision.account_id, txn.amount)])
 
@@ -72,13 +81,17 @@ def _unbooked_decisions(company: Company) -> Any:
 def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, Any]:
     """Book every decided, unbooked transaction of the company, in chunks; returns counts."""
     chunk_size = settings.LEDGER_CLASSIFY_CHUNK_ROWS
-    transfers = transfers_book(company=company)  # first: a transfer is one entry, not income plus expense
+    # First: a transfer is one entry, not income plus expense. A pair needs lines on two different bank
+    # accounts, so a company whose lines are all on one account has none; the pairing query (a self-join over
+    # all its unbooked lines) is then skipped - it takes seconds per 10^4 lines.
+    transfers = transfers_book(company=company) if _has_two_bank_accounts(company) else 0
     total = _unbooked_decisions(company).count()
     counts = {"proposed": 0, "posted": 0}
     last_id = 0
     while True:
+        # Only the fields booking reads (the JSON explanation and alternatives are most of a decision's bytes).
         decisions = list(_unbooked_decisions(company).filter(id__gt=last_id).order_by("id")
-                         .select_related("transaction").prefetch_related("transaction__splits")[:chunk_size])
+                         .select_related("transaction").only(*BOOKING_FIELDS)[:chunk_size])
         if not decisions:
             break
         last_id = decisions[-1].pk
@@ -94,9 +107,25 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
     return {"company": company.slug, **counts, "transfers": transfers}
 
 
+def _has_two_bank_accounts(company: Company) -> bool:
+    """Whether the company's bank lines are on at least two bank accounts (one aggregate query)."""
+    return len(Transaction.objects.filter(company=company).order_by().values("bank_account_id").distinct()[:2]) > 1
+
+
+def _splits_by_transaction(transaction_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
+    """The split parts of these transactions in position order, in one query (no per-row prefetch objects)."""
+    parts: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for transaction_id, account_id, amount in (SplitLine.objects.filter(transaction_id__in=transaction_ids)
+                                               .order_by("transaction_id", "position")
+                                               .values_list("transaction_id", "account_id", "amount")):
+        parts[transaction_id].append((account_id, amount))
+    return parts
+
+
 def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) -> dict[str, int]:
     """Entries and lines for these decisions in bulk (inside the caller's transaction)."""
     decisions = list(decisions)
+    splits = _splits_by_transaction([d.transaction_id for d in decisions])
     now = timezone.now()
     entries = JournalEntry.objects.bulk_create([
         JournalEntry(company=company, date=d.transaction.date, memo=d.transaction.description[:500],
@@ -106,14 +135,36 @@ def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) 
     JournalLine.objects.bulk_create([
         JournalLine(entry=entry, account_id=account_id, debit=debit, credit=credit)
         for entry, d in zip(entries, decisions)
-        for account_id, debit, credit in _lines_for(d)
+        for account_id, debit, credit in _lines_for(d, splits.get(d.transaction_id, []))
     ])
     automatic = [entry.pk for entry, d in zip(entries, decisions)
                  if d.status == DecisionStatus.AUTO_APPROVED and company.post_automatic_decisions]
     if automatic:  # lines first, then the status: lines of a posted entry are final
         JournalEntry.objects.filter(pk__in=automatic).update(status=EntryStatus.POSTED, posted_at=now)
-        Transaction.objects.filter(journal_entries__pk__in=automatic).update(status=TransactionStatus.POSTED)
+        posted_transactions = [d.transaction_id for d in decisions
+                               if d.status == DecisionStatus.AUTO_APPROVED and company.post_automatic_decisions]
+        Transaction.objects.filter(pk__in=posted_transactions).update(status=TransactionStatus.POSTED)
     return {"proposed": len(entries) - len(automatic), "posted": len(automatic)}
+
+
+def transaction_refuse_rebooking(txn: Transaction, *, then: str, matched_ok: bool = False) -> None:
+    """A person's new decision (a categorization, a split) changes how the transaction is booked: not once the
+    books hold it otherwise - posted, a transfer, or (unless `matched_ok`) matched by reconciliation. A matched
+    line may still be categorized: the decision is a label (statistics, training), the match books it. Call with
+    the row locked."""
+    live = (JournalEntry.objects.select_for_update()
+            .filter(Q(source_transaction=txn) | Q(counter_transaction=txn)).exclude(status=EntryStatus.REVERSED))
+    for entry in live:
+        if entry.status == EntryStatus.POSTED:
+            raise LedgerConflict(f"This transaction is posted (entry {entry.pk}): reverse that entry first, "
+                                 f"then {then}.", extra={"entry": entry.pk})
+        if entry.kind == EntryKind.TRANSFER:
+            raise LedgerConflict(f"This transaction is booked as a transfer between own accounts (entry {entry.pk}): "
+                                 f"reverse or withdraw the transfer first, then {then}.", extra={"entry": entry.pk})
+    match = None if matched_ok else BankMatch.objects.filter(transaction=txn, status=MatchStatus.ACCEPTED).first()
+    if match is not None:
+        raise LedgerConflict(f"This transaction is matched to entry {match.entry_id} by reconciliation: unmatch it "
+                             f"first, then {then}.", extra={"entry": match.entry_id})
 
 
 def journal_entry_propose_for(*, decision: Decision, user: Any = None) -> JournalEntry | None:
@@ -124,6 +175,8 @@ def journal_entry_propose_for(*, decision: Decision, user: Any = None) -> Journa
     """
     if decision.account_id is None or decision.transaction.amount == 0:
         return None
+    if BankMatch.objects.filter(transaction_id=decision.transaction_id, status=MatchStatus.ACCEPTED).exists():
+        return None  # reconciliation matched the row to an entry that books it already
     live = (JournalEntry.objects.select_for_update().filter(source_transaction_id=decision.transaction_id)
             .exclude(status=EntryStatus.REVERSED).first())
     if live is not None:
@@ -226,8 +279,15 @@ def journal_entry_reverse(*, entry: JournalEntry, user: Any, date: datetime.date
         JournalEntry.objects.filter(pk=reversal.pk).update(status=EntryStatus.POSTED, posted_at=now,
                                                            posted_by=_actor(user))
         JournalEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.REVERSED)
-        released = [pk for pk in (entry.source_transaction_id, entry.counter_transaction_id) if pk]
-        Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW)
+        # A bank line that reconciliation matched to this entry is no longer booked by it: the match is rejected
+        # (never suggested again), so the line shows as unmatched and can be booked or matched anew.
+        matched = list(BankMatch.objects.filter(entry=entry, status=MatchStatus.ACCEPTED)
+                       .values_list("transaction_id", flat=True))
+        BankMatch.objects.filter(entry=entry, status=MatchStatus.ACCEPTED).update(
+            status=MatchStatus.REJECTED, decided_by=_actor(user), decided_at=now)
+        released = [pk for pk in (entry.source_transaction_id, entry.counter_transaction_id) if pk] + matched
+        # Its reconciliation no longer holds either: the line is reconciled again by the next run.
+        Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW, reconciled_at=None)
         Decision.objects.filter(transaction_id__in=released, is_current=True).update(
             status=DecisionStatus.NEEDS_REVIEW)
         if audit:

@@ -12,7 +12,8 @@ other) and the reasons behind it; pairs are taken best first, each transaction a
 Booking a pair: one entry (kind "transfer", debit the receiving bank account, credit the paying one) whose
 source is the outgoing transaction and whose counter is the incoming one; both transactions get a "transfer"
 decision (auto-approved) that replaces a machine's guess. A person's decision always wins: a transaction a person
-approved, corrected or split, or one already in the books, is never paired. Runs at the start of every
+approved, corrected or split, one already in the books, or one whose entry was reversed (unposted: it waits
+for a person), is never paired. Runs at the start of every
 post_propose job, so pairs are found whichever statement is imported first.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from decisions.models import Decision, DecisionMethod, DecisionStatus
@@ -63,8 +64,11 @@ def _candidates(company: Company, window: int) -> list[Transaction]:
     window (one query; the text test is done in Python on these few)."""
     human = Decision.objects.filter(transaction=OuterRef("pk"), is_current=True, method=DecisionMethod.HUMAN,
                                     account__isnull=False)
+    # A line someone unposted (its entry reversed) waits for a person: it is never paired again by a job.
+    unposted = JournalEntry.objects.filter(Q(source_transaction=OuterRef("pk")) | Q(counter_transaction=OuterRef("pk")),
+                                           status=EntryStatus.REVERSED)
     open_lines = (Transaction.objects.filter(company=company, confirmed_at__isnull=True).exclude(amount=0)
-                  .filter(~booked(OuterRef("pk")), ~Exists(human)).exclude(splits__isnull=False))
+                  .filter(~booked(OuterRef("pk")), ~Exists(human), ~Exists(unposted)).exclude(splits__isnull=False))
     days = datetime.timedelta(days=window)
     opposite = Transaction.objects.filter(
         company=company, amount=-OuterRef("amount"), date__gte=OuterRef("date") - days,

@@ -2,9 +2,11 @@
 
 Proposed entries of the import's transactions are withdrawn (deleted). Posted entries get a reversing entry; the
 reversed entry and its reversal stay in the journal (net zero, the memo keeps the description) but let go of the
-transaction, which is then deleted with its decisions, splits and matches. The batch stays, marked "undone", so
-the history shows what was imported and undone; the same file can be imported again afterwards. One database
-transaction: all of it or nothing. Audited.
+transaction, which is then deleted with its decisions, splits and matches. A transfer's other line may belong to
+another import and stays: withdrawn or reversed, it goes back to review (as `journal_entry_reverse` sends it),
+rather than keeping an approved "transfer" decision that post_propose would book as half a transfer. The batch
+stays, marked "undone", so the history shows what was imported and undone; the same file can be imported again
+afterwards. One database transaction: all of it or nothing. Audited.
 """
 from __future__ import annotations
 
@@ -14,11 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from decisions.models import Decision
+from decisions.models import Decision, DecisionStatus
 from ledger.exceptions import LedgerConflict
 from ledger.models import BankMatch, EntryStatus, JournalEntry, SplitLine
 from ledger.services.postings import journal_entry_reverse
-from transactions.models import ImportBatch, ImportStatus, Transaction
+from transactions.models import ImportBatch, ImportStatus, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
 
 FINISHED = (ImportStatus.IMPORTED, ImportStatus.FAILED)
@@ -35,7 +37,15 @@ def import_undo(*, batch: ImportBatch, user: Any) -> dict[str, Any]:
         transactions = Transaction.objects.filter(import_batch=batch)
         touching = Q(source_transaction__in=transactions) | Q(counter_transaction__in=transactions)
         entries = JournalEntry.objects.select_for_update().filter(touching)
-        withdrawn = entries.filter(status=EntryStatus.PROPOSED).delete()[1].get("ledger.JournalEntry", 0)
+        proposed = entries.filter(status=EntryStatus.PROPOSED)
+        other_lines = Transaction.objects.filter(
+            Q(pk__in=proposed.values("source_transaction")) | Q(pk__in=proposed.values("counter_transaction"))
+        ).exclude(import_batch=batch)
+        released = list(other_lines.values_list("pk", flat=True))
+        withdrawn = proposed.delete()[1].get("ledger.JournalEntry", 0)
+        Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW)
+        Decision.objects.filter(transaction_id__in=released, is_current=True).update(
+            status=DecisionStatus.NEEDS_REVIEW)
         posted = list(entries.filter(status=EntryStatus.POSTED))
         for entry in posted:
             journal_entry_reverse(entry=entry, user=user, audit=False)

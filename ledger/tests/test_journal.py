@@ -7,11 +7,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef
+from django.utils import timezone
 
 from decisions.models import Decision, DecisionStatus
 from decisions.services import transaction_categorize
 from ledger.exceptions import LedgerConflict, LedgerInvalid
-from ledger.models import EntryKind, EntryStatus, JournalEntry, JournalLine
+from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine
+from ledger.selectors import booked
 from ledger.services.postings import (
     journal_entries_post,
     journal_entries_propose,
@@ -21,6 +24,7 @@ from ledger.services.postings import (
 )
 from ledger.services.undo import import_undo
 from ledger.tests.test_postings import _decide, _lines
+from rules.tests.factories import add_lines
 from transactions.models import Account, AuditEvent, ImportStatus, Transaction, TransactionStatus
 from transactions.tests.factories import AccountFactory
 from transactions.tests.test_ingest import JANUARY, run_import
@@ -120,6 +124,24 @@ def test_reversing_an_entry_nets_it_to_zero_and_sends_the_transaction_back_to_re
     assert AuditEvent.objects.filter(action="ledger.reverse", object_id=str(entry.pk)).count() == 1
 
 
+def test_reversing_a_matched_entry_releases_the_bank_line(company_a, reviewer_a):
+    [line] = add_lines(company_a, "ACME PROPERTIES RENT", 1, amount="-750.00")
+    entry = journal_entry_create(
+        company=company_a, date=line.date, memo="Rent by hand", user=reviewer_a, post=True,
+        lines=[(_account(company_a, "6100"), D("750.00"), D(0)), (_account(company_a, "1000"), D(0), D("750.00"))],
+    )
+    BankMatch.objects.create(company=company_a, transaction=line, entry=entry, score=D("0.8"), status="accepted")
+    Transaction.objects.filter(pk=line.pk).update(reconciled_at=timezone.now())
+    assert Transaction.objects.filter(pk=line.pk).filter(booked(OuterRef("pk"))).exists()
+
+    journal_entry_reverse(entry=entry, user=reviewer_a)
+
+    assert BankMatch.objects.get(transaction=line).status == "rejected"
+    line.refresh_from_db()
+    assert (line.reconciled_at, line.status) == (None, TransactionStatus.NEEDS_REVIEW)
+    assert not Transaction.objects.filter(pk=line.pk).filter(booked(OuterRef("pk"))).exists()
+
+
 def _import_and_decide(company, reviewer):
     batch = run_import(company, JANUARY)
     for txn in Transaction.objects.filter(import_batch=batch):
@@ -198,3 +220,19 @@ def test_a_reversed_entry_may_only_let_go_of_its_transaction(company_a, reviewer
         cursor.execute("UPDATE ledger_journalentry SET source_transaction_id = NULL WHERE id = %s", [entry.pk])
     entry.refresh_from_db()
     assert (entry.source_transaction_id, entry.status, entry.memo) == (None, EntryStatus.REVERSED, line.description)
+
+
+def test_a_posted_transaction_cannot_be_categorized_again_until_its_entry_is_reversed(company_a, reviewer_a):
+    line = _decide(company_a, "STAPLES", "-12.50", "6100")
+    journal_entries_propose(company=company_a)
+    entry = JournalEntry.objects.get(source_transaction=line)
+    journal_entry_post(entry=entry, user=reviewer_a)
+
+    with pytest.raises(LedgerConflict, match="posted .* reverse that entry first, then categorize it again"):
+        transaction_categorize(transaction_id=line.pk, user=reviewer_a, account=_account(company_a, "8000"))
+    assert Transaction.objects.get(pk=line.pk).status == TransactionStatus.POSTED
+    assert Decision.objects.get(transaction=line, is_current=True).account.code == "6100"
+
+    journal_entry_reverse(entry=entry, user=reviewer_a)
+    transaction_categorize(transaction_id=line.pk, user=reviewer_a, account=_account(company_a, "8000"))
+    assert JournalEntry.objects.get(source_transaction=line, status=EntryStatus.PROPOSED).lines.count() == 2

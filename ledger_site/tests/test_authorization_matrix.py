@@ -17,12 +17,13 @@ from collections.abc import Callable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from decisions.models import Decision
 from jobs.models import Job
-from ledger.models import JournalEntry
+from ledger.models import BankMatch, JournalEntry, Reconciliation, ReconciliationStatus
 from ledger.services.postings import journal_entry_create
 from mlmodels.models import ModelVersion
 from rules.models import Rule
@@ -67,6 +68,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/transactions/"):              _row(401, 200, 200, 200, 200, 200),
     ("GET", "/api/transactions/{transaction_id}/decisions"):  _row(401, 200, 200, 200, 404, 200),
     ("POST", "/api/transactions/{transaction_id}/categorize"): _row(401, 403, 200, 200, 404, 200),
+    # Splits: members read a transaction's split; reviewers split it (as they categorize).
+    ("GET", "/api/transactions/{transaction_id}/split"):  _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/transactions/{transaction_id}/split"): _row(401, 403, 200, 200, 404, 200),
     # Rules: members read and test them; reviewers create and edit proposals; only admins decide.
     ("GET", "/api/rules/"):                     _row(401, 200, 200, 200, 404, 200),
     ("POST", "/api/rules/"):                    _row(401, 403, 201, 201, 404, 201),
@@ -99,6 +103,17 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/journal/entries/{entry_id}/reverse"): _row(401, 403, 201, 201, 404, 201),
     ("POST", "/api/journal/post"):              _row(401, 403, 200, 200, 404, 200),
     ("POST", "/api/imports/{import_id}/undo"):  _row(401, 403, 200, 200, 404, 200),
+    # Reports and journal exports: every member of the company reads them.
+    ("GET", "/api/ledger/trial-balance"):       _row(401, 200, 200, 200, 404, 200),
+    ("GET", "/api/ledger/profit-and-loss"):     _row(401, 200, 200, 200, 404, 200),
+    ("GET", "/api/ledger/export"):              _row(401, 200, 200, 200, 404, 200),
+    # Reconciliation: members read the runs; reviewers run them, decide suggested matches and unreconcile.
+    ("POST", "/api/reconcile/run"):             _row(401, 403, 202, 202, 404, 202),
+    ("GET", "/api/reconciliations/"):           _row(401, 200, 200, 200, 404, 200),
+    ("GET", "/api/reconciliations/{reconciliation_id}"): _row(401, 200, 200, 200, 404, 200),
+    ("POST", "/api/reconciliations/{reconciliation_id}/unreconcile"): _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/matches/{match_id}/accept"): _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/matches/{match_id}/reject"): _row(401, 403, 200, 200, 404, 200),
 }
 
 # Not in the schema (SERVE_INCLUDE_SCHEMA = False), but an API door too: the schema itself.
@@ -117,6 +132,8 @@ BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/ingest/csv"): (_upload_body, "multipart"),
     ("POST", "/api/tokens/"): (lambda world: {"name": "x"}, "json"),
     ("POST", "/api/transactions/{transaction_id}/categorize"): (lambda world: {"account": "6100"}, "json"),
+    ("POST", "/api/transactions/{transaction_id}/split"): (
+        lambda world: {"parts": [{"account": "6100", "percent": "60"}, {"account": "8000"}]}, "json"),
     ("POST", "/api/rules/"): (lambda world: {"company": world.company_a.slug, **RULE_BODY}, "json"),
     ("POST", "/api/rules/test"): (lambda world: {"company": world.company_a.slug, **RULE_BODY}, "json"),
     ("POST", "/api/rules/bulk"): (lambda world: {"action": "approve", "ids": [world.rule.pk]}, "json"),
@@ -136,6 +153,11 @@ BODIES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], str]] = {
     ("POST", "/api/journal/entries/{entry_id}/post"): (lambda world: {}, "json"),
     ("POST", "/api/journal/entries/{entry_id}/reverse"): (lambda world: {}, "json"),
     ("POST", "/api/journal/post"): (lambda world: {"company": world.company_a.slug}, "json"),
+    ("POST", "/api/reconcile/run"): (lambda world: {"company": world.company_a.slug, "bank_account": "1000",
+                                                    "date_from": "2025-01-01", "date_to": "2025-01-31"}, "json"),
+    ("POST", "/api/reconciliations/{reconciliation_id}/unreconcile"): (lambda world: {}, "json"),
+    ("POST", "/api/matches/{match_id}/accept"): (lambda world: {}, "json"),
+    ("POST", "/api/matches/{match_id}/reject"): (lambda world: {}, "json"),
     ("POST", "/api/imports/{import_id}/undo"): (lambda world: {}, "json"),
 }
 
@@ -168,6 +190,8 @@ class World:
     entry: JournalEntry  # a proposed entry of company A, entered by hand
     posted_entry: JournalEntry  # a posted one (to reverse)
     finished_batch: ImportBatch  # an import of company A whose job has finished (to undo)
+    reconciliation: Reconciliation  # a balanced run of company A that marked its first transaction reconciled
+    match: BankMatch  # a suggested match of that run (the first transaction <-> the posted entry)
 
     def secrets_of_a(self) -> list[str]:
         """Strings that must never appear in what a stranger to company A receives."""
@@ -218,6 +242,7 @@ def world(company_a, company_b, accountant_a, reviewer_a, admin_a, outsider, sup
         entry=_manual_entry(company_a, "ALPHA SECRET LOAN"),
         posted_entry=_manual_entry(company_a, "ALPHA SECRET CAPITAL", post=True),
         finished_batch=_finished_batch(company_a),
+        **_reconciled(company_a, transactions_a[0]),
     )
 
 
@@ -225,6 +250,22 @@ def _manual_entry(company: Company, memo: str, post: bool = False) -> JournalEnt
     bank, sales = company.accounts.get(code="1000"), company.accounts.get(code="8000")
     return journal_entry_create(company=company, date=datetime.date(2025, 3, 1), memo=memo, post=post,
                                 lines=[(bank, Decimal("100.00"), Decimal("0")), (sales, Decimal("0"), Decimal("100.00"))])
+
+
+def _reconciled(company: Company, transaction: Transaction) -> dict[str, Any]:
+    """A balanced reconciliation of the transaction's day that marked it, with a suggested match to the posted
+    entry (for authorization only: the pair need not be plausible, and no transaction or entry is added)."""
+    run = Reconciliation.objects.create(
+        company=company, bank_account=transaction.bank_account, period_start=transaction.date,
+        period_end=transaction.date, status=ReconciliationStatus.BALANCED, opening_balance=Decimal("10.00"),
+        statement_closing_balance=Decimal("0.00"), closing_balance_source="user", ledger_movements=Decimal("-10.00"),
+        difference=Decimal("0.00"), summary={"counts": {"suggested": 1, "reconciled": 1}},
+    )
+    Transaction.objects.filter(pk=transaction.pk).update(reconciled_at=timezone.now())
+    posted = JournalEntry.objects.get(company=company, memo="ALPHA SECRET CAPITAL")
+    match = BankMatch.objects.create(company=company, transaction=transaction, entry=posted, reconciliation=run,
+                                     score=Decimal("0.800"), reasons=["same day"])
+    return {"reconciliation": run, "match": match}
 
 
 def _finished_batch(company: Company) -> ImportBatch:
@@ -249,7 +290,8 @@ def _urls(path: str, operation: dict[str, Any], world: World) -> list[str]:
     fixed = {"job_id": world.job.id, "import_id": world.batch.id, "token_id": world.token.pk,
              "rule_id": world.rule.pk, "transaction_id": world.transactions_a[0].pk,
              "version_id": world.model_version.pk, "decision_id": world.decision.pk,
-             "entry_id": world.posted_entry.pk if path.endswith("/reverse") else world.entry.pk}
+             "entry_id": world.posted_entry.pk if path.endswith("/reverse") else world.entry.pk,
+             "reconciliation_id": world.reconciliation.pk, "match_id": world.match.pk}
     if path.endswith("/undo"):
         fixed["import_id"] = world.finished_batch.id
     names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
@@ -279,6 +321,9 @@ class Snapshot:
     categorized: int
     active_models: tuple[int, ...]
     entries: tuple[tuple[int, str], ...]  # (id, status)
+    reconciliations: int
+    matches: tuple[tuple[int, str], ...]  # (id, status)
+    reconciled: int  # transactions marked reconciled
 
 
 def _snapshot(world: World) -> Snapshot:
@@ -290,6 +335,9 @@ def _snapshot(world: World) -> Snapshot:
         decisions=Decision.objects.count(), categorized=Transaction.objects.filter(account__isnull=False).count(),
         active_models=tuple(ModelVersion.objects.filter(is_active=True).values_list("id", flat=True)),
         entries=tuple(JournalEntry.objects.order_by("id").values_list("id", "status")),
+        reconciliations=Reconciliation.objects.count(),
+        matches=tuple(BankMatch.objects.order_by("id").values_list("id", "status")),
+        reconciled=Transaction.objects.filter(reconciled_at__isnull=False).count(),
     )
 
 
@@ -421,6 +469,20 @@ def _check_categorize(*, response, world, actor, user, before, after) -> None:
     assert after.decisions == before.decisions + 1 and after.categorized == before.categorized + 1
 
 
+def _check_split_read(*, response, world, actor, user, before, after) -> None:
+    assert response.json() == {"transaction": world.transactions_a[0].pk, "amount": "-10.00", "decision": None,
+                               "parts": [], "entry": None}  # not split yet
+
+
+def _check_split(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert [(part["account"], part["amount"]) for part in body["parts"]] == [("6100", "-6.00"), ("8000", "-4.00")]
+    decision = Decision.objects.get(pk=body["decision"])
+    assert (decision.transaction_id, decision.account.code, decision.reviewer) == (world.transactions_a[0].pk, "6100", user)
+    assert len(body["entry"]["lines"]) == 3
+    assert after.decisions == before.decisions + 1 and after.categorized == before.categorized + 1
+
+
 def _check_rule_list(*, response, world, actor, user, before, after) -> None:
     assert [rule["id"] for rule in response.json()["results"]] == [world.rule.pk]
 
@@ -548,7 +610,66 @@ def _check_import_undo(*, response, world, actor, user, before, after) -> None:
     assert ImportBatch.objects.get(pk=world.finished_batch.pk).status == "undone"
 
 
+
+def _check_trial_balance(*, response, world, actor, user, before, after) -> None:
+    body = response.json()  # the posted entry (1000 Dr 100.00 / 8000 Cr 100.00); the proposed one does not count
+    assert (body["company"], body["total_debit"], body["total_credit"], body["is_balanced"]) == (
+        world.company_a.slug, "100.00", "100.00", True)
+    assert [(row["code"], row["balance"]) for row in body["accounts"]] == [("1000", "100.00"), ("8000", "-100.00")]
+
+
+def _check_profit_and_loss(*, response, world, actor, user, before, after) -> None:
+    body = response.json()  # the year to date: the posted entry's sale counts if it is dated this year
+    this_year = world.posted_entry.date.year == datetime.date.fromisoformat(body["date_to"]).year
+    assert (body["company"], body["net_income"]) == (world.company_a.slug, "100.00" if this_year else "0.00")
+
+
+def _check_journal_export(*, response, world, actor, user, before, after) -> None:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode()
+    assert world.posted_entry.memo in text and world.entry.memo not in text
+
+
+def _check_reconcile_run(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    run = Reconciliation.objects.get(pk=body["reconciliation_id"])
+    assert (body["kind"], str(run.job_id), run.company, run.created_by) == (
+        "reconcile", body["job_id"], world.company_a, user)
+    assert after.jobs == before.jobs + 1 and after.reconciliations == before.reconciliations + 1
+
+
+def _check_reconciliation_list(*, response, world, actor, user, before, after) -> None:
+    assert [run["id"] for run in response.json()["results"]] == [world.reconciliation.pk]
+
+
+def _check_reconciliation_detail(*, response, world, actor, user, before, after) -> None:
+    body = response.json()
+    assert (body["id"], body["status"], [match["id"] for match in body["matches"]]) == (
+        world.reconciliation.pk, "balanced", [world.match.pk])
+
+
+def _check_unreconcile(*, response, world, actor, user, before, after) -> None:
+    assert response.json() == {"reconciliation_id": world.reconciliation.pk, "unreconciled": 1}
+    assert (before.reconciled, after.reconciled) == (1, 0)
+
+
+def _match_now(status: str) -> Callable[..., None]:
+    def check(*, response, world, actor, user, before, after) -> None:
+        assert response.json()["status"] == status and (world.match.pk, status) in after.matches
+        assert BankMatch.objects.get(pk=world.match.pk).decided_by == user
+    return check
+
+
 CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
+    ("POST", "/api/reconcile/run"): _check_reconcile_run,
+    ("GET", "/api/reconciliations/"): _check_reconciliation_list,
+    ("GET", "/api/reconciliations/{reconciliation_id}"): _check_reconciliation_detail,
+    ("POST", "/api/reconciliations/{reconciliation_id}/unreconcile"): _check_unreconcile,
+    ("POST", "/api/matches/{match_id}/accept"): _match_now("accepted"),
+    ("POST", "/api/matches/{match_id}/reject"): _match_now("rejected"),
+    ("GET", "/api/ledger/trial-balance"): _check_trial_balance,
+    ("GET", "/api/ledger/profit-and-loss"): _check_profit_and_loss,
+    ("GET", "/api/ledger/export"): _check_journal_export,
     ("GET", "/api/journal/entries"): _check_journal_list,
     ("POST", "/api/journal/entries"): _check_journal_create,
     ("GET", "/api/journal/entries/{entry_id}"): _check_journal_detail,
@@ -568,6 +689,8 @@ CONTENT_CHECKS: dict[tuple[str, str], Callable[..., None]] = {
     ("POST", "/api/models/{version_id}/activate"): _check_model_activate,
     ("GET", "/api/transactions/{transaction_id}/decisions"): _check_decisions,
     ("POST", "/api/transactions/{transaction_id}/categorize"): _check_categorize,
+    ("GET", "/api/transactions/{transaction_id}/split"): _check_split_read,
+    ("POST", "/api/transactions/{transaction_id}/split"): _check_split,
     ("GET", "/api/rules/"): _check_rule_list,
     ("POST", "/api/rules/"): _check_rule_create,
     ("POST", "/api/rules/test"): _check_rule_test,

@@ -32,7 +32,9 @@ from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 
 from jobs.services import job_run
+from ledger.models import BankMatch, MatchStatus, Reconciliation, ReconciliationStatus
 from ledger.services.postings import journal_entry_create
+from ledger.services.reconciliation import reconciliation_run
 from ledger_site.tests.test_authorization_matrix import EXPECTED as MATRIX_ROWS
 from ledger_site.wsgi import application
 from decisions.models import Decision
@@ -131,6 +133,11 @@ def seeded(company_a, company_b, accountant_a, admin_a, outsider) -> dict[str, A
     active = rule_create(company=company_a, user=None, raw=_rule(name="Coffee", value="HAMILTON COFFEE"))
     model_version = ModelVersion.objects.create(
         company=company_a, number=1, algorithm="test", artifact="alpha/none.joblib", sha256="0" * 64)
+    reconciliation = _reconciled_january(company_a)
+    KNOWN_PATH.update(
+        reconciliation_id=[reconciliation.pk],
+        match_id=list(BankMatch.objects.filter(reconciliation=reconciliation).values_list("pk", flat=True)),
+    )
     KNOWN_PATH.update(
         version_id=[model_version.pk],
         rule_id=[proposed.pk, active.pk],
@@ -153,6 +160,17 @@ def seeded(company_a, company_b, accountant_a, admin_a, outsider) -> dict[str, A
     yield {"accountant": tokens[accountant_a], "admin": tokens[admin_a]}
     KNOWN_PATH.clear()
     KNOWN_QUERY.clear()
+
+
+def _reconciled_january(company) -> Reconciliation:
+    """A finished reconciliation of January with one suggested match: the staples were also entered by hand."""
+    bank, office = company.accounts.get(code="1000"), company.accounts.get(code="6100")
+    journal_entry_create(company=company, date=datetime.date(2025, 1, 9), memo="Staples by hand", post=True,
+                         lines=[(office, Decimal("12.50"), Decimal("0")), (bank, Decimal("0"), Decimal("12.50"))])
+    run = Reconciliation.objects.create(company=company, bank_account=bank, period_start=datetime.date(2025, 1, 1),
+                                        period_end=datetime.date(2025, 1, 31))
+    return reconciliation_run(reconciliation=run, closing_balance=Decimal("1482.75"), opening_balance=None,
+                              window_days=3)
 
 
 def _call(case: schemathesis.Case, seeded: dict[str, Any]) -> schemathesis.Response:
@@ -243,6 +261,10 @@ def _bulk(rule: Any) -> dict[str, Any]:
     return {"data": {"action": "approve", "ids": [rule.pk]}, "format": "json"}
 
 
+def _split_body(**extra: Any) -> dict[str, Any]:
+    return {"data": {"parts": [{"account": "6100", "percent": "50"}, {"account": "8000"}], **extra}, "format": "json"}
+
+
 def _decision_call(key: str, action: str, body: dict[str, Any] | None = None) -> Any:
     return lambda w: ("post", f"/api/decisions/{w[key].pk}/{action}", {"data": body or {}, "format": "json"})
 
@@ -288,6 +310,18 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
     },
     ("GET", "/api/transactions/{transaction_id}/decisions"): {
         404: ("outsider", lambda w: ("get", f"/api/transactions/{w['transaction'].pk}/decisions", {})),
+    },
+    ("GET", "/api/transactions/{transaction_id}/split"): {
+        404: ("outsider", lambda w: ("get", f"/api/transactions/{w['transaction'].pk}/split", {})),
+    },
+    ("POST", "/api/transactions/{transaction_id}/split"): {
+        400: ("admin_a", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/split",
+                                    {"data": {"parts": [{"account": "6100", "percent": "60"}]}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/split", _split_body())),
+        404: ("outsider", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/split", _split_body())),
+        # The decision shown was decided meanwhile (the same 409 a posted transaction gets: a state conflict).
+        409: ("admin_a", lambda w: ("post", f"/api/transactions/{w['decided'].transaction_id}/split",
+                                    _split_body(expected_decision_id=w["decided"].pk))),
     },
     ("POST", "/api/transactions/{transaction_id}/categorize"): {
         400: ("admin_a", lambda w: ("post", f"/api/transactions/{w['transaction'].pk}/categorize",
@@ -380,6 +414,30 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         403: ("accountant_a", lambda w: ("post", "/api/journal/post", {"data": {"company": "alpha-bakery"}, "format": "json"})),
         404: ("outsider", lambda w: ("post", "/api/journal/post", {"data": {"company": "alpha-bakery"}, "format": "json"})),
     },
+    ("POST", "/api/reconcile/run"): {
+        400: ("admin_a", lambda w: ("post", "/api/reconcile/run", _reconcile(bank_account="9999"))),
+        403: ("accountant_a", lambda w: ("post", "/api/reconcile/run", _reconcile())),
+        404: ("outsider", lambda w: ("post", "/api/reconcile/run", _reconcile())),
+    },
+    ("GET", "/api/reconciliations/"): {
+        400: ("accountant_a", lambda w: ("get", "/api/reconciliations/?company=alpha%00", {})),
+        404: ("outsider", lambda w: ("get", "/api/reconciliations/?company=alpha-bakery", {})),
+    },
+    ("GET", "/api/reconciliations/{reconciliation_id}"): {
+        404: ("outsider", lambda w: ("get", f"/api/reconciliations/{w['reconciliation'].pk}", {})),
+    },
+    ("POST", "/api/reconciliations/{reconciliation_id}/unreconcile"): {
+        400: ("admin_a", lambda w: ("post", f"/api/reconciliations/{w['reconciliation'].pk}/unreconcile",
+                                    {"data": {"transaction": w["line"].pk}, "format": "json"})),
+        403: ("accountant_a", lambda w: ("post", f"/api/reconciliations/{w['reconciliation'].pk}/unreconcile", {})),
+        404: ("outsider", lambda w: ("post", f"/api/reconciliations/{w['reconciliation'].pk}/unreconcile", {})),
+        409: ("admin_a", lambda w: ("post", f"/api/reconciliations/{w['reconciliation'].pk}/unreconcile", {})),
+    },
+    **{("POST", f"/api/matches/{{match_id}}/{action}"): {
+        403: ("accountant_a", lambda w, action=action: ("post", f"/api/matches/{w['match'].pk}/{action}", {})),
+        404: ("outsider", lambda w, action=action: ("post", f"/api/matches/{w['match'].pk}/{action}", {})),
+        409: ("admin_a", lambda w, action=action: ("post", f"/api/matches/{w['decided_match'].pk}/{action}", {})),
+    } for action in ("accept", "reject")},
     ("POST", "/api/imports/{import_id}/undo"): {
         403: ("accountant_a", lambda w: ("post", f"/api/imports/{w['batch'].id}/undo", {})),
         404: ("outsider", lambda w: ("post", f"/api/imports/{w['batch'].id}/undo", {})),
@@ -413,12 +471,30 @@ ERROR_PROBES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
         404: ("outsider", lambda w: ("post", "/api/decisions/approve",
                                      {"data": {"ids": [w["suggestion"].pk]}, "format": "json"})),
     },
+    ("GET", "/api/ledger/trial-balance"): {
+        400: ("accountant_a", lambda w: ("get", "/api/ledger/trial-balance?company=alpha-bakery"
+                                                "&date_from=2025-03-01&date_to=2025-02-01", {})),
+        404: ("outsider", lambda w: ("get", "/api/ledger/trial-balance?company=alpha-bakery", {})),
+    },
+    ("GET", "/api/ledger/profit-and-loss"): {
+        400: ("accountant_a", lambda w: ("get", "/api/ledger/profit-and-loss?company=alpha-bakery&date_to=2025-02-30", {})),
+        404: ("outsider", lambda w: ("get", "/api/ledger/profit-and-loss?company=alpha-bakery", {})),
+    },
+    ("GET", "/api/ledger/export"): {
+        400: ("accountant_a", lambda w: ("get", "/api/ledger/export?company=alpha-bakery&format=xlsx", {})),
+        404: ("outsider", lambda w: ("get", "/api/ledger/export?company=alpha-bakery&format=csv", {})),
+    },
 }
 
 
 def _entry_body(credit: str = "10.00") -> dict[str, Any]:
     return {"company": "alpha-bakery", "date": "2025-03-01", "memo": "Loan",
             "lines": [{"account": "1000", "debit": "10.00"}, {"account": "8000", "credit": credit}]}
+
+
+def _reconcile(**changes: Any) -> dict[str, Any]:
+    body = {"company": "alpha-bakery", "bank_account": "1000", "date_from": "2025-01-01", "date_to": "2025-01-31"}
+    return {"data": {**body, **changes}, "format": "json"}
 
 
 def _anonymous_probe(method: str, path: str) -> tuple[str, Any]:
@@ -465,9 +541,19 @@ def probe_world(company_a, company_b, accountant_a, admin_a, outsider) -> dict[s
     entry = journal_entry_create(company=company_a, date=datetime.date(2025, 3, 1), memo="Loan", lines=bank_and_sales)
     posted_entry = journal_entry_create(company=company_a, date=datetime.date(2025, 3, 1), memo="Capital",
                                         lines=bank_and_sales, post=True)
+    # A finished run of the transaction's day with nothing marked reconciled; a suggested and an accepted match.
+    reconciliation = Reconciliation.objects.create(
+        company=company_a, bank_account=bank, period_start=transaction.date, period_end=transaction.date,
+        status=ReconciliationStatus.UNBALANCED, summary={"counts": {}})
+    match = BankMatch.objects.create(company=company_a, transaction=transaction, entry=posted_entry,
+                                     reconciliation=reconciliation, score=Decimal("0.800"), reasons=["same day"])
+    decided_match = BankMatch.objects.create(company=company_a, transaction=lines[2], entry=posted_entry,
+                                             reconciliation=reconciliation, score=Decimal("0.800"),
+                                             status=MatchStatus.ACCEPTED)
     return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction,
             "model_version": model_version, "suggestion": suggestion, "placeholder": placeholder, "decided": decided,
-            "entry": entry, "posted_entry": posted_entry}
+            "entry": entry, "posted_entry": posted_entry, "reconciliation": reconciliation, "match": match,
+            "decided_match": decided_match, "line": lines[0]}
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 // Review queue from the keyboard: j/k or ↓/↑ next/previous item, a approve it, g approve its group, c or / type
-// another account (Enter saves, Esc returns), s skip, x select it for "Approve selected".
+// another account (Enter saves, Esc returns), s skip, x select it for "Approve selected", p split it across accounts
+// (the form is static/js/splits.js's).
 // Every action is a plain form, so the page works without this script; the script only presses its buttons.
 (function () {
   const items = Array.from(document.querySelectorAll("li.review-item"));
@@ -83,6 +84,8 @@
         clickIn(item && item.closest("section.review-group"), "button.approve-group"); break;
       case "c": case "/":
         typeAccount(item); break;
+      case "p":
+        clickIn(item, "a.split-link"); break;
       case "x": {
         const box = item && item.querySelector("input.item-check");
         if (box && !box.disabled) { box.checked = !box.checked; updateSelection(); }

@@ -2,11 +2,14 @@
 
 Each chunk of LEDGER_INGEST_CHUNK_ROWS rows is one database transaction that inserts its transactions,
 records its duplicates and row errors, advances the batch checkpoint (`rows_done`) and the job progress.
-A re-run after a crash skips the committed rows, so a file is imported exactly once, with no gap.
+A re-run after a crash skips the committed rows, so a file is imported exactly once, with no gap. A chunk that
+keeps killing the worker is skipped after LEDGER_CHUNK_MAX_ATTEMPTS tries, its rows rejected with the reason
+(`chunk_attempts.py`).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +24,7 @@ from django.utils import timezone
 from jobs.handlers import JobOutcome
 from jobs.models import Job, JobKind
 from jobs.services import job_create, job_progress
+from ledger_site.metrics import import_rows_record
 from transactions.exceptions import ImportRejected
 from transactions.models import (
     Account,
@@ -33,10 +37,18 @@ from transactions.models import (
 )
 from transactions.parsing import FileRejected, Layout, ParsedRow, RowError, iter_rows
 from transactions.services.audit import audit_record
+from transactions.services.chunk_attempts import (
+    chunk_attempt_begin,
+    chunk_attempt_fail,
+    chunk_attempt_give_back,
+    chunk_failure_message,
+)
 from transactions.services.ingest_postgres import chunk_write_postgres
 
+logger = logging.getLogger(__name__)
 RESULT_ERROR_LIMIT = 100  # the job result lists the first errors; all of them stay in ImportRowError
 CENT = Decimal("0.01")
+FINISHED_IMPORT = (ImportStatus.IMPORTED, ImportStatus.UNDONE)
 
 
 def transaction_fingerprint(*, bank_account_id: int, row: ParsedRow) -> uuid.UUID:
@@ -56,44 +68,117 @@ class _Chunk:
 
 
 def import_batch_ingest(*, job: Job) -> JobOutcome:
-    """Ingest the ImportBatch behind `job`; resumes after the last committed chunk."""
+    """Ingest the ImportBatch behind `job`; resumes after the last committed chunk.
+
+    Several runs may work on one import at once (a redelivered message, a slow worker the sweep took for a dead
+    one): each chunk is written under a row lock on the batch by a run that stands at the checkpoint, and a run
+    that finds the checkpoint moved catches up instead, so every row is written once and progress only goes up.
+    """
     batch = ImportBatch.objects.select_related("company", "bank_account").get(job=job)
     if batch.company_id != job.company_id or batch.bank_account.company_id != job.company_id:
         raise ImportRejected("The import does not belong to the job's company.", code="tenant_mismatch")
     layout = Layout.from_dict(batch.layout)
     accounts = chart_lookup(company_id=batch.company_id) if batch.labeled else {}
-    ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.IMPORTING)
-    chunk_rows = settings.LEDGER_INGEST_CHUNK_ROWS
+    # A late duplicate run must not make a finished import look unfinished; it finds the checkpoint at the end.
+    ImportBatch.objects.filter(id=batch.id).exclude(status__in=FINISHED_IMPORT).update(status=ImportStatus.IMPORTING)
     try:
         with batch.file.open("rb") as handle:
-            items = iter_rows(handle, layout)
-            _skip(items, batch.rows_done)
-            rows_done = batch.rows_done
-            while chunk := list(islice(items, chunk_rows)):
-                with transaction.atomic():
-                    written = _write_chunk(batch=batch, items=chunk, accounts=accounts)
-                    rows_done += len(chunk)
-                    _advance_checkpoint(batch=batch, rows_done=rows_done, chunk=written)
-                    job_progress(
-                        job=job, processed=rows_done, total=None, percent=_percent_read(handle, batch.size_bytes)
-                    )
+            _ingest_chunks(batch=batch, job=job, handle=handle, items=iter_rows(handle, layout), accounts=accounts)
     except FileRejected as error:
         ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.FAILED)
         raise ImportRejected(f"{batch.original_filename}: {error.message}", code=error.code) from error
-    ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.IMPORTED, finished_at=timezone.now())
-    batch.refresh_from_db()
-    summary = import_batch_summary(batch=batch)
-    audit_record(
-        action="import.finish", company=batch.company, system="ingest", target=batch,
-        after={key: summary[key] for key in ("rows", "imported", "duplicates", "rejected")},
-    )
-    if not batch.labeled and batch.imported_count:
-        # The new rows go straight on to classification (a job of its own, on the default queue).
-        classify, _ = job_create(
-            company=batch.company, kind=JobKind.CLASSIFY, created_by=job.created_by,
-            params={"import_batch": str(batch.id)},
+    return _import_batch_finish(batch=batch, job=job)
+
+
+def _ingest_chunks(
+    *, batch: ImportBatch, job: Job, handle: object, items: Iterator[ParsedRow | RowError], accounts: dict[str, Account]
+) -> None:
+    """Write the chunks after the checkpoint, each in a transaction with the checkpoint and the job progress."""
+    position, allowed = _chunk_enter(batch=batch, items=items, position=0)
+    while True:
+        chunk: list[ParsedRow | RowError] = []
+        try:
+            with transaction.atomic():
+                if _checkpoint_locked(batch=batch) == position:
+                    chunk = list(islice(items, settings.LEDGER_INGEST_CHUNK_ROWS))
+                    if not chunk:
+                        return
+                    written = (_write_chunk(batch=batch, items=chunk, accounts=accounts) if allowed
+                               else _reject_chunk(batch=batch, items=chunk, first_row=position))
+                    _advance_checkpoint(batch=batch, rows_done=position + len(chunk), chunk=written)
+                    job_progress(job=job, processed=position + len(chunk), total=None,
+                                 percent=_percent_read(handle, batch.size_bytes))
+        except Exception:
+            chunk_attempt_give_back(batch_id=batch.id, first_row=position)
+            raise
+        if not chunk:  # another run committed the chunk at our position meanwhile: catch up with it
+            logger.info("import %s: another run wrote the rows from %s on; catching up with it", batch.id, position)
+            position, allowed = _chunk_enter(batch=batch, items=items, position=position)
+            continue
+        position, allowed = position + len(chunk), True
+        import_rows_record(  # after the commit: a rolled-back chunk counts nothing
+            imported=written.imported, duplicates=written.duplicates, rejected=len(written.errors)
         )
-        summary["classify_job_id"] = str(classify.id)
+
+
+def _chunk_enter(*, batch: ImportBatch, items: Iterator[object], position: int) -> tuple[int, bool]:
+    """Catch up with the checkpoint and count this run's attempt at the chunk there, committed before its work.
+
+    Returns the new position and whether the chunk may be written (False: it crashed the worker too often).
+    """
+    # The checkpoint may be far ahead: parse up to it before taking the lock, then the little that moved since.
+    position = _catch_up(items, position=position, checkpoint=ImportBatch.objects.values_list(
+        "rows_done", flat=True).get(id=batch.id))
+    with transaction.atomic():
+        checkpoint, allowed = chunk_attempt_begin(batch_id=batch.id)
+        position = _catch_up(items, position=position, checkpoint=checkpoint)
+    return position, allowed
+
+
+def _checkpoint_locked(*, batch: ImportBatch) -> int:
+    """The committed checkpoint, with the batch row locked to the end of the transaction: one chunk writer at once."""
+    return ImportBatch.objects.select_for_update().values_list("rows_done", flat=True).get(id=batch.id)
+
+
+def _reject_chunk(*, batch: ImportBatch, items: list[ParsedRow | RowError], first_row: int) -> _Chunk:
+    """A chunk that crashed the worker LEDGER_CHUNK_MAX_ATTEMPTS times: every row rejected with the reason."""
+    attempts = chunk_attempt_fail(batch_id=batch.id, first_row=first_row, rows=len(items))
+    message = chunk_failure_message(first_line=items[0].line, last_line=items[-1].line, attempts=attempts)
+    logger.warning("import %s: %s", batch.id, message)
+    skipped = _Chunk(errors=[RowError(item.line, "", message) for item in items])
+    _row_errors_create(batch=batch, errors=skipped.errors)
+    return skipped
+
+
+def _import_batch_finish(*, batch: ImportBatch, job: Job) -> JobOutcome:
+    """Mark the import done, audit it and queue its classification — once, whichever run gets here first."""
+    with transaction.atomic():
+        first = ImportBatch.objects.filter(id=batch.id, status=ImportStatus.IMPORTING).update(
+            status=ImportStatus.IMPORTED, finished_at=timezone.now()
+        )
+        ImportBatch.objects.filter(id=batch.id).update(chunk_attempts=0)  # no chunk past the last one
+        batch.refresh_from_db()
+        summary = import_batch_summary(batch=batch)
+        if not first:
+            classify = Job.objects.filter(kind=JobKind.CLASSIFY, params__import_batch=str(batch.id)).first()
+            if classify is not None:
+                summary["classify_job_id"] = str(classify.id)
+            return JobOutcome(result=summary, has_errors=batch.rejected_count > 0)
+        logger.info(
+            "import %s (%s) finished: %s rows, %s imported, %s duplicates, %s rejected", batch.id,
+            batch.original_filename, summary["rows"], summary["imported"], summary["duplicates"], summary["rejected"],
+        )
+        audit_record(
+            action="import.finish", company=batch.company, system="ingest", target=batch,
+            after={key: summary[key] for key in ("rows", "imported", "duplicates", "rejected")},
+        )
+        if not batch.labeled and batch.imported_count:
+            # The new rows go straight on to classification (a job of its own, on the default queue).
+            classify, _ = job_create(
+                company=batch.company, kind=JobKind.CLASSIFY, created_by=job.created_by,
+                params={"import_batch": str(batch.id)},
+            )
+            summary["classify_job_id"] = str(classify.id)
     return JobOutcome(result=summary, has_errors=batch.rejected_count > 0)
 
 
@@ -119,10 +204,13 @@ def import_batch_summary(*, batch: ImportBatch) -> dict[str, object]:
     }
 
 
-def _skip(items: Iterator[object], count: int) -> None:
-    """Consume the rows a previous run already committed (still parsed: the file is a stream)."""
-    for _ in islice(items, count):
+def _catch_up(items: Iterator[object], *, position: int, checkpoint: int) -> int:
+    """Consume the rows committed up to the checkpoint (still parsed: the file is a stream); the new position."""
+    if checkpoint < position:
+        raise RuntimeError(f"The import checkpoint moved back from {position} to {checkpoint}.")
+    for _ in islice(items, checkpoint - position):
         pass
+    return checkpoint
 
 
 def _percent_read(handle: object, size: int) -> int:
@@ -175,12 +263,16 @@ def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], a
     if candidates:
         write = chunk_write_postgres if connection.vendor == "postgresql" else _chunk_write_portable
         written.imported, written.duplicates = write(batch=batch, candidates=candidates)
-    if written.errors:
+    _row_errors_create(batch=batch, errors=written.errors)
+    return written
+
+
+def _row_errors_create(*, batch: ImportBatch, errors: list[RowError]) -> None:
+    if errors:
         ImportRowError.objects.bulk_create(
             ImportRowError(batch=batch, line=error.line, column=error.column[:100], message=error.message[:500])
-            for error in written.errors
+            for error in errors
         )
-    return written
 
 
 def _chunk_write_portable(*, batch: ImportBatch, candidates: list[CandidateRow]) -> tuple[int, int]:
@@ -290,6 +382,7 @@ def _number_occurrences(*, batch: ImportBatch, candidates: list[CandidateRow]) -
 def _advance_checkpoint(*, batch: ImportBatch, rows_done: int, chunk: _Chunk) -> None:
     ImportBatch.objects.filter(id=batch.id).update(
         rows_done=rows_done,
+        chunk_attempts=1,  # this run now starts the next chunk: its first attempt, committed with this one
         imported_count=F("imported_count") + chunk.imported,
         duplicate_count=F("duplicate_count") + chunk.duplicates,
         rejected_count=F("rejected_count") + len(chunk.errors),

@@ -78,8 +78,10 @@ def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) 
     """Write one chunk's valid rows; returns (imported, duplicates). Call inside the chunk's transaction."""
     connection.ensure_connection()
     # A plain psycopg cursor on Django's connection (so inside the chunk's transaction): COPY and
-    # server-side parameters, which Django's client-side-binding cursor does not offer.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # server-side parameters, which Django's client-side-binding cursor does not offer. Django's error wrapper
+    # turns psycopg's errors into django.db's, as its own cursors do: a connection the server ended is then an
+    # OperationalError, which the job retries, and Django knows to drop the dead connection.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         # The chunk commits together with its checkpoint, so if the database server crashes before this
         # commit reaches the disk, the job simply redoes the chunk: no need to wait for the flush.
         cursor.execute("SET LOCAL synchronous_commit = off")

@@ -1,0 +1,586 @@
+"""End-to-end benchmark: upload -> every transaction classified -> the auto-approved ones posted, real workers.
+
+What it measures, for each worker count in --workers (default 1 and 2), on a fresh PostgreSQL database each time:
+
+  Set-up (not timed): one demo company (hamilton-coffee) with its chart, `--history` labeled transactions
+  imported through the import pipeline (in-process), rules promoted from that history and approved
+  (`rules_promote` + `rule_approve`), plus vendor rules ("counterparty equals X, money in/out -> the vendor's
+  majority account", created with `rule_create`; the demo data has only ~100 consistent vendors, so the rest up
+  to `--rules` active rules name vendors absent from the file: matched against, never firing), a classifier trained and
+  activated (`model_train`), and `Company.post_automatic_decisions = True`. Then N Celery workers are started
+  (`--pool solo`: the worker's main process does the work, so its VmHWM is the job's peak memory; no pool
+  children to add up) on the queues high, default and low, and the Redis bench db is flushed.
+
+  Timed: POST /api/imports/ of a `--rows`-row unlabeled CSV (transactions.demo_data, kept in var/bench/) with
+  django.test.Client as a superuser, then the Job rows are polled (every 0.1 s) until the ingest job, the
+  classify job it creates and the post_propose job that one creates are final. Then the counts are checked:
+  every imported transaction has exactly one current decision, and every auto-approved decision's transaction
+  has a posted journal entry (and nothing else was booked).
+
+  Reported per worker count: ingest, classify and post_propose rows/s (each job's started_at -> finished_at;
+  post_propose rows = entries it booked), the waits between the jobs, end to end rows/s (just before the POST
+  -> the post_propose job's finished_at), and the peak RSS (VmHWM) of every worker process.
+
+`--profile` instead runs the three stages in-process under cProfile (same set-up, same file; no workers) and
+prints the functions with the most own time per stage.
+
+    .venv/bin/python -m benchmarks.e2e                          # --rows 1000000 --workers 1 2
+    .venv/bin/python -m benchmarks.e2e --rows 100000 --workers 1
+    .venv/bin/python -m benchmarks.e2e --rows 100000 --profile
+
+DATABASE_URL (default postgres://postgres@127.0.0.1:5432/autoledger_e2e_bench; its name must contain "bench":
+it is dropped and re-created for every worker count, and dropped at the end unless --keep-db) and REDIS_URL
+(default redis://127.0.0.1:6379/14; that Redis database is flushed, so it must not be db 0) are read from the
+environment.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import pstats
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ingest import (
+    BENCH_DIR, QUEUES, REPO_ROOT, drop_database, machine_lines, memory_mb, pipeline_hash, purge_queues,
+    recreate_database,
+)
+
+RUN_VAR_DIR = BENCH_DIR / "e2e-run"  # LEDGER_VAR_DIR of this benchmark: uploads, models, worker logs
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/autoledger_e2e_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+COMPANY = "hamilton-coffee"
+HISTORY_START = datetime.date(2025, 1, 1)
+FILE_START = datetime.date(2029, 1, 1)  # after any history, so no uploaded row is a duplicate of one
+POLL_SECONDS = 0.1
+PROGRESS_SECONDS = 30.0
+WORKER_READY_TIMEOUT = 120.0
+VENDOR_RULE_MIN_SUPPORT = 2
+VENDOR_RULE_MIN_PRECISION = 0.9
+
+
+@dataclass
+class Stage:
+    kind: str
+    job_id: str
+    status: str
+    started: float  # epoch seconds
+    finished: float
+    rows: int
+    result: dict[str, Any]
+
+    @property
+    def seconds(self) -> float:
+        return self.finished - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("nan")
+
+
+@dataclass
+class RunResult:
+    workers: int
+    rows: int
+    upload_s: float
+    stages: list[Stage]
+    end_to_end_s: float
+    peak_mb: list[float]
+    ready_mb: list[float]
+    checks: dict[str, Any] = field(default_factory=dict)
+    by_method: dict[str, int] = field(default_factory=dict)
+    rules: int = 0
+    code: str = ""
+
+    @property
+    def end_to_end_rate(self) -> float:
+        return self.rows / self.end_to_end_s
+
+
+# --- set-up -------------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the uploaded file (default 10^6)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker process counts to run")
+    parser.add_argument("--history", type=int, default=20_000, help="labeled history rows (train + rules)")
+    parser.add_argument("--rules", type=int, default=300, help="active rules wanted (promoted + vendor rules)")
+    parser.add_argument("--job-timeout", type=float, default=3600.0, help="seconds per job before giving up")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the three stages in-process under cProfile instead of timing workers")
+    parser.add_argument("--profile-lines", type=int, default=25, help="functions printed per stage with --profile")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database at the end")
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.history < 100 or any(count < 1 for count in args.workers):
+        parser.error("--rows and --workers must be positive, --history at least 100")
+    return args
+
+
+def configure_environment() -> None:
+    """Everything settings.py reads at import time; must run before Django is imported."""
+    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "ledger_site.settings",
+        "SECRET_KEY": "bench",
+        "DEBUG": "0",  # DEBUG would keep every SQL query in memory
+        "ALLOWED_HOSTS": "testserver",
+        "MAX_UPLOAD_MB": "1000",
+        "LEDGER_VAR_DIR": str(RUN_VAR_DIR),
+        "LEDGER_TASKS_EAGER": "0",
+        "LOG_LEVEL": "WARNING",
+    })
+
+
+def flush_bench_redis() -> None:
+    """Empty the bench Redis database: queues, upload counters, caches of an earlier run's company ids."""
+    import redis
+
+    url = os.environ["REDIS_URL"]
+    client = redis.Redis.from_url(url)
+    if client.connection_pool.connection_kwargs.get("db", 0) == 0:
+        raise SystemExit(f"refusing to flush Redis db 0 ({url}); use a database of its own, e.g. /14")
+    client.flushdb()
+
+
+def csv_file(rows: int) -> Path:
+    """The unlabeled upload, written once and reused (dated after the history, so no row is a duplicate)."""
+    from transactions.demo_data import generate_transactions, write_csv
+
+    path = BENCH_DIR / f"e2e-{COMPANY}-{rows}.csv"
+    if path.exists():
+        return path
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    print(f"generating {path.relative_to(REPO_ROOT)} ...", flush=True)
+    partial = path.with_suffix(".csv.partial")
+    with partial.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(generate_transactions(company_slug=COMPANY, count=rows, seed=rows, start=FILE_START), handle)
+    partial.replace(path)
+    return path
+
+
+def setup_company(*, history: int, rules_wanted: int) -> tuple[Any, dict[str, Any]]:
+    """Fresh database content: the company, its labeled history, active rules, an active model."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from mlmodels.services import model_train
+    from rules.models import Rule, RuleStatus
+    from rules.services.lifecycle import rule_approve
+    from rules.services.promotion import rules_promote
+    from transactions.demo_data import COMPANIES, generate_transactions, write_csv
+    from transactions.models import Company
+    from transactions.services.companies import company_ensure_with_chart
+    from transactions.services.demo import demo_history_import
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    spec = next(spec for spec in COMPANIES if spec.slug == COMPANY)
+    company = company_ensure_with_chart(spec=spec)
+    text = io.StringIO()
+    write_csv(generate_transactions(company_slug=COMPANY, count=history, seed=42, start=HISTORY_START), text,
+              labeled=True)
+    imported = demo_history_import(company=company, content=text.getvalue().encode())
+    promotion = rules_promote(company=company)
+    rule_approve(rules=Rule.objects.filter(company=company, status=RuleStatus.PROPOSED), user=None)
+    vendor_rules, padding_rules = create_vendor_rules(company=company, wanted=rules_wanted)
+    version = model_train(company=company)
+    version.refresh_from_db()
+    if not version.is_active:
+        raise SystemExit(f"the trained model was not activated: {version.activation_note}")
+    Company.objects.filter(pk=company.pk).update(post_automatic_decisions=True)
+    company.refresh_from_db()
+    get_user_model().objects.create_superuser(username="bench", email="bench@example.com", password=None)
+    active_rules = Rule.objects.filter(company=company, status=RuleStatus.ACTIVE).count()
+    summary = {
+        "history": imported, "promoted": promotion["proposed"], "vendor_rules": vendor_rules,
+        "padding_rules": padding_rules,
+        "active_rules": active_rules, "model": f"v{version.number} accuracy {version.metrics.get('accuracy')}",
+        "setup_s": time.perf_counter() - started,
+    }
+    print(f"  set-up: {summary['history']}; rules: {summary['promoted']} promoted + {vendor_rules} vendor rules + "
+          f"{padding_rules} rules for vendors absent from the file = "
+          f"{active_rules} active; model {summary['model']}; {summary['setup_s']:.0f} s", flush=True)
+    return company, summary
+
+
+def create_vendor_rules(*, company: Any, wanted: int) -> tuple[int, int]:
+    """Vendor rules from the labeled history until `wanted` rules are active: the most frequent vendor keys
+    (counterparty text, direction) whose history agrees on one account, through the rules service."""
+    from rules.engine import counterparty_text
+    from rules.exceptions import RuleInvalid
+    from rules.models import Rule, RuleStatus
+    from rules.services.lifecycle import rule_create
+    from transactions.models import Transaction
+
+    active = Rule.objects.filter(company=company, status=RuleStatus.ACTIVE).count()
+    groups: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for description, counterparty, amount, code in (Transaction.objects.filter(company=company)
+                                                     .exclude(account__isnull=True)
+                                                     .values_list("description", "counterparty", "amount",
+                                                                  "account__code").iterator()):
+        vendor = counterparty_text(counterparty, description)
+        if vendor:
+            groups[(vendor, "in" if amount > 0 else "out")][code] += 1
+    created = 0
+    for (vendor, direction), accounts in sorted(groups.items(), key=lambda item: -sum(item[1].values())):
+        if active + created >= wanted:
+            break
+        support = sum(accounts.values())
+        code, count = accounts.most_common(1)[0]
+        if support < VENDOR_RULE_MIN_SUPPORT or count / support < VENDOR_RULE_MIN_PRECISION:
+            continue
+        raw = {
+            "name": f"{vendor} ({'money in' if direction == 'in' else 'money out'})"[:200],
+            "conditions": [{"field": "counterparty", "op": "equals", "value": vendor},
+                           {"field": "direction", "op": direction, "value": ""}],
+            "account_code": code,
+        }
+        try:
+            rule_create(company=company, user=None, raw=raw)
+        except RuleInvalid:
+            continue  # a promoted rule has this name already
+        created += 1
+    # The demo history has fewer consistent vendors than a firm's rule book: the rest are rules for vendors that
+    # do not occur in the file. They cost the matcher what any `equals` rule costs (one dictionary entry) but
+    # never fire, so the rule hits measured are those of the real vendor rules.
+    accounts = [code for code, _ in Counter(code for counter in groups.values() for code in counter).most_common()]
+    padding = 0
+    while active + created + padding < wanted and accounts:
+        raw = {
+            "name": f"BENCH VENDOR {padding + 1} (money out)",
+            "conditions": [{"field": "counterparty", "op": "equals", "value": f"BENCH VENDOR {padding + 1}"},
+                           {"field": "direction", "op": "out", "value": ""}],
+            "account_code": accounts[padding % len(accounts)],
+        }
+        rule_create(company=company, user=None, raw=raw)
+        padding += 1
+    return created, padding
+
+
+# --- workers ------------------------------------------------------------------------------------------------
+
+
+def start_workers(count: int, *, tag: str, log_dir: Path = RUN_VAR_DIR) -> list[subprocess.Popen[bytes]]:
+    """`count` Celery workers (solo pool, each its own process group); returns once all logged "ready"."""
+    workers, logs = [], []
+    env = {**os.environ, "LOG_LEVEL": "INFO"}
+    for index in range(1, count + 1):
+        log_path = log_dir / f"worker-{tag}-{index}.log"
+        command = [
+            sys.executable, "-m", "celery", "-A", "ledger_site", "worker", "-Q", ",".join(QUEUES),
+            "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"e2e{index}@%h", "--loglevel", "INFO",
+        ]
+        with log_path.open("wb") as log:
+            workers.append(subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True))
+        logs.append(log_path)
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT
+    pending = list(zip(workers, logs))
+    while pending and time.monotonic() < deadline:
+        for worker, log_path in list(pending):
+            if worker.poll() is not None:
+                stop_workers(workers)
+                raise RuntimeError(f"a worker exited with {worker.returncode}; see {log_path}")
+            if " ready." in log_path.read_text(errors="replace"):
+                pending.remove((worker, log_path))
+        time.sleep(0.1)
+    if pending:
+        stop_workers(workers)
+        raise RuntimeError(f"workers not ready after {WORKER_READY_TIMEOUT:.0f} s; see {log_dir}")
+    return workers
+
+
+def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each worker's process group (warm shutdown), SIGKILL after 30 s."""
+    for worker in workers:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
+# --- one measured run ---------------------------------------------------------------------------------------
+
+
+def wait_for_job(job_id: str, workers: list[subprocess.Popen[bytes]], *, timeout: float) -> dict[str, Any]:
+    """Poll the Job row until it is final; raises on timeout or a dead worker."""
+    from jobs.models import FINAL_STATUSES, Job
+
+    start = last_report = time.monotonic()
+    while True:
+        job = Job.objects.filter(id=job_id).values(
+            "kind", "status", "started_at", "finished_at", "processed_count", "total_count", "result", "error").get()
+        if job["status"] in FINAL_STATUSES:
+            return job
+        if any(worker.poll() is not None for worker in workers):
+            raise RuntimeError(f"a worker died while job {job_id} ({job['kind']}) was {job['status']}")
+        now = time.monotonic()
+        if now - start > timeout:
+            raise RuntimeError(f"job {job_id} ({job['kind']}) still {job['status']} after {timeout:.0f} s")
+        if now - last_report >= PROGRESS_SECONDS:
+            print(f"    ... {job['kind']} {job['status']}: {job['processed_count']:,}/{job['total_count'] or '?'} "
+                  f"after {now - start:.0f} s", flush=True)
+            last_report = now
+        time.sleep(POLL_SECONDS)
+
+
+def stage_of(job: dict[str, Any], job_id: str) -> Stage:
+    if job["status"] not in ("finished", "finished_with_errors"):
+        raise RuntimeError(f"{job['kind']} job {job_id} ended {job['status']}: {job['error']}")
+    result = job["result"] or {}
+    rows = {
+        "ingest": lambda: int(result.get("imported", 0)),
+        "classify": lambda: int(result.get("transactions", 0)),
+        "post_propose": lambda: int(result.get("posted", 0)) + int(result.get("proposed", 0)),
+    }[job["kind"]]()
+    return Stage(kind=job["kind"], job_id=job_id, status=job["status"], started=job["started_at"].timestamp(),
+                 finished=job["finished_at"].timestamp(), rows=rows, result=result)
+
+
+def submit(client: Any, path: Path) -> str:
+    with path.open("rb") as handle:
+        response = client.post("/api/imports/", {"company": COMPANY, "bank_account": "1000", "file": handle})
+    if response.status_code != 202:
+        raise RuntimeError(f"POST /api/imports/ answered {response.status_code}: {response.content[:500]!r}")
+    return response.json()["job"]["job_id"]
+
+
+def check_counts(*, company: Any, import_id: str) -> dict[str, Any]:
+    """Every imported transaction has one current decision; every auto-approved one has a posted entry."""
+    from decisions.models import Decision, DecisionStatus
+    from ledger.models import EntryStatus, JournalEntry
+    from transactions.models import Transaction, TransactionStatus
+
+    batch_txns = Transaction.objects.filter(import_batch_id=import_id)
+    current = Decision.objects.filter(transaction__import_batch_id=import_id, is_current=True)
+    auto = current.filter(status=DecisionStatus.AUTO_APPROVED)
+    entries = JournalEntry.objects.filter(source_transaction__import_batch_id=import_id)
+    checks = {
+        "transactions": batch_txns.count(),
+        "current_decisions": current.count(),
+        "transactions_with_current_decision": batch_txns.filter(decisions__is_current=True).distinct().count(),
+        "auto_approved": auto.count(),
+        "auto_approved_posted": auto.filter(transaction__journal_entries__status=EntryStatus.POSTED).count(),
+        "entries": entries.count(),
+        "posted_entries": entries.filter(status=EntryStatus.POSTED).count(),
+        "transactions_posted": batch_txns.filter(status=TransactionStatus.POSTED).count(),
+    }
+    checks["ok"] = (checks["transactions"] == checks["current_decisions"] == checks["transactions_with_current_decision"]
+                    and checks["auto_approved"] == checks["auto_approved_posted"] == checks["posted_entries"]
+                    == checks["entries"] == checks["transactions_posted"])
+    return checks
+
+
+def measure_run(*, workers_count: int, path: Path, rows: int, args: argparse.Namespace) -> RunResult:
+    from django.test import Client
+
+    from rules.models import Rule, RuleStatus
+
+    company, _ = setup_company(history=args.history, rules_wanted=args.rules)
+    purge_queues()
+    code = pipeline_hash()
+    workers = start_workers(workers_count, tag=f"{rows}-w{workers_count}")
+    try:
+        ready_mb = [memory_mb(worker.pid, "VmRSS") for worker in workers]
+        client = Client()
+        from django.contrib.auth import get_user_model
+
+        client.force_login(get_user_model().objects.get(username="bench"))
+        t0 = time.time()
+        ingest_id = submit(client, path)
+        upload_s = time.time() - t0
+        ingest = stage_of(wait_for_job(ingest_id, workers, timeout=args.job_timeout), ingest_id)
+        classify_id = ingest.result["classify_job_id"]
+        classify = stage_of(wait_for_job(classify_id, workers, timeout=args.job_timeout), classify_id)
+        post_id = classify.result["post_propose_job_id"]
+        post = stage_of(wait_for_job(post_id, workers, timeout=args.job_timeout), post_id)
+        peak_mb = [memory_mb(worker.pid, "VmHWM") for worker in workers]
+    finally:
+        stop_workers(workers)
+    checks = check_counts(company=company, import_id=ingest.result["import_id"])
+    result = RunResult(
+        workers=workers_count, rows=ingest.rows, upload_s=upload_s, stages=[ingest, classify, post],
+        end_to_end_s=post.finished - t0, peak_mb=peak_mb, ready_mb=ready_mb, checks=checks,
+        by_method=classify.result.get("by_method", {}),
+        rules=Rule.objects.filter(company=company, status=RuleStatus.ACTIVE).count(), code=code,
+    )
+    if result.rows != rows:
+        print(f"  !! imported {result.rows:,} of {rows:,} rows: {ingest.result}", flush=True)
+    return result
+
+
+def run_line(result: RunResult) -> str:
+    ingest, classify, post = result.stages
+    return (
+        f"  {result.workers} worker(s): {result.rows:,} rows; upload {result.upload_s:.1f} s; "
+        f"ingest {ingest.seconds:.1f} s; wait {classify.started - ingest.finished:.1f} s; "
+        f"classify {classify.seconds:.1f} s ({_methods(result.by_method)}); wait {post.started - classify.finished:.1f} s; "
+        f"post_propose {post.seconds:.1f} s ({post.result.get('posted')} posted, {post.result.get('proposed')} "
+        f"proposed); end to end {result.end_to_end_s:.1f} s; workers {', '.join(f'{mb:.0f}' for mb in result.ready_mb)} "
+        f"MB ready, {', '.join(f'{mb:.0f}' for mb in result.peak_mb)} MB peak; checks "
+        f"{'OK' if result.checks['ok'] else 'FAILED'} {result.checks}; code {result.code}"
+    )
+
+
+def _methods(by_method: dict[str, int]) -> str:
+    return ", ".join(f"{method} {count:,}" for method, count in by_method.items())
+
+
+def results_table(results: list[RunResult]) -> list[str]:
+    lines = [
+        "| workers | rows | ingest rows/s | classify rows/s | post_propose rows/s (posted) | waits between jobs s "
+        "| end to end s | end to end rows/s | peak RSS per worker MB | counts add up |",
+        "|" + "---|" * 10,
+    ]
+    for result in results:
+        ingest, classify, post = result.stages
+        waits = f"{classify.started - ingest.finished:.1f} / {post.started - classify.finished:.1f}"
+        lines.append(
+            f"| {result.workers} | {result.rows:,} | {ingest.rate:,.0f} | {classify.rate:,.0f} "
+            f"| {post.rate:,.0f} ({post.result.get('posted', 0):,}) | {waits} | {result.end_to_end_s:,.1f} "
+            f"| {result.end_to_end_rate:,.0f} | {' + '.join(f'{mb:.0f}' for mb in result.peak_mb)} "
+            f"| {'yes' if result.checks['ok'] else 'NO'} |"
+        )
+    return lines
+
+
+# --- profile ------------------------------------------------------------------------------------------------
+
+
+def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
+    """The three stages in-process, each under cProfile; returns the report lines."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from jobs.models import Job
+    from jobs.services import job_run
+    from transactions.models import Account
+    from transactions.services.imports import import_batch_submit
+
+    company, _ = setup_company(history=args.history, rules_wanted=args.rules)
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username="bench")
+    bank_account = Account.objects.get(company=company, is_bank=True, code="1000")
+    with path.open("rb") as handle:
+        batch = import_batch_submit(company=company, bank_account=bank_account,
+                                    upload=SimpleUploadedFile(path.name, handle.read()), filename=path.name,
+                                    user=user, labeled=False, enqueue=False)
+    lines: list[str] = []
+    job_id = str(batch.job_id)
+    for kind, next_key in (("ingest", "classify_job_id"), ("classify", "post_propose_job_id"), ("post_propose", "")):
+        profiler = cProfile.Profile()
+        sql_seconds: Counter[str] = Counter()
+        sql_calls: Counter[str] = Counter()
+
+        def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                key = " ".join(sql.split())[:160]
+                sql_seconds[key] += time.perf_counter() - start
+                sql_calls[key] += 1
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(timed):
+            profiler.enable()
+            job_run(job_id=job_id, worker="profile")
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        job = Job.objects.get(id=job_id)
+        if job.status not in ("finished", "finished_with_errors"):
+            raise RuntimeError(f"{kind} job ended {job.status}: {job.error}")
+        report = io.StringIO()
+        stats = pstats.Stats(profiler, stream=report)
+        total = sum(entry[2] for entry in stats.stats.values())  # type: ignore[attr-defined]
+        stats.sort_stats("tottime").print_stats(args.profile_lines)
+        lines += ["", f"### {kind}: {seconds:.1f} s wall under cProfile ({total:.1f} s profiled own time); "
+                  f"result {_short(job.result or {})}",
+                  f"SQL: {sum(sql_calls.values())} statements, {sum(sql_seconds.values()):.1f} s; the slowest kinds:",
+                  *(f"  {sql_seconds[key]:7.2f} s {sql_calls[key]:5d}x  {key}" for key, _ in sql_seconds.most_common(6)),
+                  *_trim(report.getvalue())]
+        if next_key:
+            job_id = (job.result or {})[next_key]
+    return lines
+
+
+def _short(result: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in result.items() if key not in ("errors", "duplicate_rows")}
+
+
+def _trim(text: str) -> list[str]:
+    """pstats output without its preamble, paths relative to the repository."""
+    keep, started = [], False
+    for line in text.splitlines():
+        if line.strip().startswith("ncalls"):
+            started = True
+        if started and line.strip():
+            keep.append(line.replace(str(REPO_ROOT) + "/", "").replace(sys.prefix + "/", ""))
+    return keep
+
+
+# --- main ---------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_environment()
+    shutil.rmtree(RUN_VAR_DIR, ignore_errors=True)
+    RUN_VAR_DIR.mkdir(parents=True)
+    database_url = os.environ["DATABASE_URL"]
+    import django
+
+    path = None
+    results: list[RunResult] = []
+    try:
+        for index, workers_count in enumerate([0] if args.profile else args.workers):
+            if index:
+                from django.db import connections
+
+                connections.close_all()
+            recreate_database(database_url)
+            flush_bench_redis()
+            if index == 0:
+                django.setup()
+                path = csv_file(args.rows)
+            assert path is not None
+            if args.profile:
+                print(f"profiling {args.rows:,} rows in-process ...", flush=True)
+                report = profile_stages(path=path, args=args)
+                print("\n".join(["", *machine_lines()[:5], *report]), flush=True)
+                return 0
+            print(f"{workers_count} worker(s), {args.rows:,} rows ...", flush=True)
+            results.append(measure_run(workers_count=workers_count, path=path, rows=args.rows, args=args))
+            print(run_line(results[-1]), flush=True)
+        print("\n".join(["", *machine_lines()[:5],
+                         f"pipeline:  {results[0].rules} active rules, model trained on {args.history:,} labeled "
+                         f"rows, post_automatic_decisions on, workers --pool solo, broker Redis", "",
+                         *results_table(results)]), flush=True)
+    finally:
+        if not args.keep_db:
+            drop_database(database_url)
+        shutil.rmtree(RUN_VAR_DIR / "uploads", ignore_errors=True)
+    return 0 if all(result.checks.get("ok") for result in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
