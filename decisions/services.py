@@ -21,6 +21,7 @@ from jobs.handlers import JobOutcome
 from jobs.models import JobKind
 from jobs.services import job_create, job_progress
 from ledger_site.metrics import decisions_record, model_inference_timer
+from ledger.exceptions import LedgerConflict
 from ledger.models import SplitLine
 from ledger.services.postings import journal_entry_propose_for, transaction_refuse_rebooking
 from mlmodels import pipeline
@@ -369,6 +370,9 @@ def decisions_approve(*, decision_ids: Iterable[int], user: Any) -> dict[str, An
             continue
         except DecisionInvalid:  # its suggested account was deactivated since
             skipped["account_unavailable"] += 1
+            continue
+        except LedgerConflict:  # posted or booked as a transfer meanwhile: reversing comes first
+            skipped["in_the_books"] += 1
             continue
         approved.append(decision.pk)
     return {"approved": len(approved), "skipped": dict(sorted(skipped.items())), "approved_ids": approved}

@@ -7,4 +7,5 @@
 * `reconciliation` - statement vs ledger (the reconcile job), matches, reconcile / unreconcile
 * `reports`        - trial balance, profit & loss
 * `exports`        - journal as CSV, hledger journal, beancount
+* `locks`          - how every writer of the books claims bank transactions (no double booking)
 """

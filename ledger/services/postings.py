@@ -29,6 +29,7 @@ from jobs.services import job_progress
 from ledger.exceptions import LedgerConflict, LedgerInvalid
 from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine, MatchStatus, SplitLine
 from ledger.selectors import booked
+from ledger.services.locks import transactions_lock_free
 from ledger.services.transfers import transfers_book
 from transactions.models import Account, Company, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
@@ -38,6 +39,7 @@ DECIDED = (DecisionStatus.APPROVED, DecisionStatus.AUTO_APPROVED)
 BOOKING_FIELDS = ("id", "company", "transaction", "account", "status", "transaction__date",
                   "transaction__description", "transaction__amount", "transaction__bank_account")
 CENT = Decimal("0.01")
+MAX_CHUNK_CLASHES = 3  # unique-constraint clashes tolerated per job before it fails (and is retried)
 
 
 def entry_lines(*, amount: Decimal, bank_account_id: int, category_id: int) -> list[tuple[int, Decimal, Decimal]]:
@@ -87,19 +89,23 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
     transfers = transfers_book(company=company) if _has_two_bank_accounts(company) else 0
     total = _unbooked_decisions(company).count()
     counts = {"proposed": 0, "posted": 0}
-    last_id = 0
+    last_id, clashes = 0, 0
     while True:
         # Only the fields booking reads (the JSON explanation and alternatives are most of a decision's bytes).
         decisions = list(_unbooked_decisions(company).filter(id__gt=last_id).order_by("id")
                          .select_related("transaction").only(*BOOKING_FIELDS)[:chunk_size])
         if not decisions:
             break
-        last_id = decisions[-1].pk
         try:
             with transaction.atomic():
                 written = _book(company=company, decisions=decisions)
         except IntegrityError:
-            continue  # another run booked some of these meanwhile; the next pass skips them
+            # Booked meanwhile by someone who did not lock the rows first: the same chunk again, without them.
+            clashes += 1
+            if clashes > MAX_CHUNK_CLASHES:
+                raise
+            continue
+        last_id = decisions[-1].pk
         for key in counts:
             counts[key] += written[key]
         if job is not None:
@@ -108,8 +114,8 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
 
 
 def _has_two_bank_accounts(company: Company) -> bool:
-    """Whether the company's bank lines are on at least two bank accounts (one aggregate query)."""
-    return len(Transaction.objects.filter(company=company).order_by().values("bank_account_id").distinct()[:2]) > 1
+    """Whether the company has two bank accounts (transfers need two)."""
+    return Account.objects.filter(company=company, is_bank=True).count() > 1
 
 
 def _splits_by_transaction(transaction_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
@@ -123,8 +129,15 @@ def _splits_by_transaction(transaction_ids: list[int]) -> dict[int, list[tuple[i
 
 
 def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) -> dict[str, int]:
-    """Entries and lines for these decisions in bulk (inside the caller's transaction)."""
+    """Entries and lines for these decisions in bulk (inside the caller's transaction).
+
+    Every writer of the books locks the transaction rows first (this, transfers, reconciliation matches, a
+    person's decision), then checks they are still free in a new statement: of two racing bookings, the second
+    sees the first's entry and skips the row.
+    """
     decisions = list(decisions)
+    free = transactions_lock_free([d.transaction_id for d in decisions])
+    decisions = [d for d in decisions if d.transaction_id in free]
     splits = _splits_by_transaction([d.transaction_id for d in decisions])
     now = timezone.now()
     entries = JournalEntry.objects.bulk_create([
@@ -302,4 +315,6 @@ def _actor(user: Any) -> Any:
 
 
 def post_propose_job(*, job: Any) -> JobOutcome:
+    """The post_propose job (after every classify job, or POST /api/post/propose): pair transfers, book the
+    company's decided transactions."""
     return JobOutcome(result=journal_entries_propose(company=job.company, job=job))

@@ -98,6 +98,11 @@ def reconciliation_start(
     problems = []
     if date_from > date_to:
         problems.append(f"date_from ({date_from}) must not be after date_to ({date_to})")
+    earliest = datetime.date.min + datetime.timedelta(days=MAX_WINDOW_DAYS + 1)
+    latest = datetime.date.max - datetime.timedelta(days=MAX_WINDOW_DAYS + 1)
+    for name, day in (("date_from", date_from), ("date_to", date_to)):
+        if not earliest <= day <= latest:
+            problems.append(f"{name} ({day}) must be between {earliest} and {latest}")
     if not 0 <= window_days <= MAX_WINDOW_DAYS:
         problems.append(f"window_days must be between 0 and {MAX_WINDOW_DAYS} days, got {window_days}")
     for name, value in (("closing_balance", closing_balance), ("opening_balance", opening_balance)):
@@ -672,9 +677,11 @@ def bank_match_accept(*, match: BankMatch, user: Any) -> BankMatch:
             if booked is not None:
                 raise LedgerConflict(f"The bank row “{row.description}” of {row.date} is already in the books as "
                                      f"entry #{booked.pk}; accepting would book it twice.")
-            transfer = JournalEntry.objects.filter(counter_transaction=row, status=EntryStatus.PROPOSED).first()
+            # A proposed transfer books two rows: withdrawing it for one side would leave the other half-booked.
+            transfer = (JournalEntry.objects.filter(Q(source_transaction=row) | Q(counter_transaction=row))
+                        .filter(status=EntryStatus.PROPOSED, kind=EntryKind.TRANSFER).first())
             if transfer is not None:
-                raise LedgerConflict(f"The bank row “{row.description}” is the other side of the proposed transfer "
+                raise LedgerConflict(f"The bank row “{row.description}” is one side of the proposed transfer "
                                      f"entry #{transfer.pk}: withdraw or post that entry first.")
             taken = BankMatch.objects.filter(status=MatchStatus.ACCEPTED).filter(
                 Q(transaction=row) | Q(entry=entry)).first()

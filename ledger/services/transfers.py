@@ -31,6 +31,7 @@ from django.utils import timezone
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from ledger.models import EntryKind, EntryStatus, JournalEntry, JournalLine
 from ledger.selectors import booked
+from ledger.services.locks import transactions_lock_free
 from transactions.models import Account, Company, Transaction, TransactionStatus
 
 WORD = re.compile(r"[A-Za-z0-9]+")
@@ -121,18 +122,18 @@ def transfers_book(*, company: Company, window_days: int | None = None) -> int:
     for pair in transfer_pairs(company=company, window_days=window_days):
         try:
             with transaction.atomic():
-                _book_pair(company=company, pair=pair)
-            booked_count += 1
+                booked_count += _book_pair(company=company, pair=pair)
         except IntegrityError:
             continue  # one side was booked meanwhile (an approval, another job): leave the pair alone
     return booked_count
 
 
-def _book_pair(*, company: Company, pair: TransferPair) -> None:
+def _book_pair(*, company: Company, pair: TransferPair) -> bool:
     out, inc = pair.outgoing, pair.incoming
-    locked = {t.pk: t for t in Transaction.objects.select_for_update().filter(pk__in=[out.pk, inc.pk])}
-    if len(locked) != 2 or any(t.confirmed_at for t in locked.values()):
-        return
+    if transactions_lock_free([out.pk, inc.pk]) != {out.pk, inc.pk}:
+        return False  # one side was booked meanwhile (a person, another job, a reconciliation match)
+    if Transaction.objects.filter(pk__in=[out.pk, inc.pk], confirmed_at__isnull=False).exists():
+        return False  # a person decided one side meanwhile
     now = timezone.now()
     post = company.post_automatic_decisions
     entry = JournalEntry.objects.create(
@@ -159,3 +160,4 @@ def _book_pair(*, company: Company, pair: TransferPair) -> None:
         Transaction.objects.filter(pk=line.pk).update(
             account_id=other.bank_account_id,
             status=TransactionStatus.POSTED if post else TransactionStatus.CATEGORIZED)
+    return True

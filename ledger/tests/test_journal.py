@@ -236,3 +236,21 @@ def test_a_posted_transaction_cannot_be_categorized_again_until_its_entry_is_rev
     journal_entry_reverse(entry=entry, user=reviewer_a)
     transaction_categorize(transaction_id=line.pk, user=reviewer_a, account=_account(company_a, "8000"))
     assert JournalEntry.objects.get(source_transaction=line, status=EntryStatus.PROPOSED).lines.count() == 2
+
+
+def test_approving_a_group_skips_a_transaction_that_is_in_the_books_and_approves_the_rest(company_a, reviewer_a):
+    from decisions.services import decisions_approve
+
+    company_a.post_automatic_decisions = True
+    company_a.save()
+    posted = _decide(company_a, "STAPLES", "-12.50", "6100")  # auto-approved, then posted by the job
+    waiting = _decide(company_a, "STAPLES", "-7.00", "6100", status="needs_review", method="ml_suggestion")
+    journal_entries_propose(company=company_a)
+    assert Transaction.objects.get(pk=posted.pk).status == TransactionStatus.POSTED
+
+    result = decisions_approve(decision_ids=[d.pk for d in Decision.objects.filter(company=company_a)],
+                               user=reviewer_a)
+
+    assert result["approved"] == 1 and sum(result["skipped"].values()) == 1
+    assert Decision.objects.get(transaction=waiting, is_current=True).status == DecisionStatus.APPROVED
+    assert JournalEntry.objects.get(source_transaction=posted).status == EntryStatus.POSTED

@@ -460,3 +460,11 @@ def test_a_reconcile_job_runs_on_a_real_worker(company_a, reviewer_a, worker_fac
     assert (run.status, run.difference, pairs(run)) == (
         ReconciliationStatus.UNBALANCED, Decimal("125.00"), [(statement.rent.pk, statement.rent_entry.pk)])
     assert Job.objects.get(pk=run.job_id).status == JobStatus.FINISHED
+
+
+@pytest.mark.parametrize("period", [(datetime.date(1, 1, 1), june(30)), (june(1), datetime.date(9999, 12, 31))])
+def test_a_period_at_the_edge_of_the_calendar_is_refused_up_front(company_a, period):
+    with pytest.raises(LedgerInvalid, match="must be between"):
+        reconciliation_start(company=company_a, bank_account_code="1000", date_from=period[0], date_to=period[1],
+                             user=None)
+    assert not Reconciliation.objects.exists()

@@ -6,12 +6,21 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from decisions.models import Decision
 from decisions.services import transaction_categorize
-from ledger.models import EntryKind, EntryStatus, JournalEntry, JournalLine
-from ledger.services.postings import journal_entries_propose, journal_entry_post, journal_entry_reverse
-from ledger.services.transfers import transfer_pairs
+from ledger.exceptions import LedgerConflict
+from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, JournalLine
+from ledger.services.postings import (
+    _book,
+    journal_entries_propose,
+    journal_entry_create,
+    journal_entry_post,
+    journal_entry_reverse,
+)
+from ledger.services.reconciliation import bank_match_accept
+from ledger.services.transfers import transfer_pairs, transfers_book
 from transactions.models import Account, Transaction, TransactionStatus
 from transactions.tests.factories import AccountFactory, BankAccountFactory
 
@@ -132,3 +141,33 @@ def test_other_companies_bank_lines_are_never_paired(company_a, company_b, accou
     _line(company_b, other_savings, 3, "TRANSFER FROM CHECKING", "500.00")
 
     assert transfer_pairs(company=company_a) == [] and transfer_pairs(company=company_b) == []
+
+
+def test_a_booking_from_a_stale_read_skips_a_line_a_transfer_took_meanwhile(company_a, accounts):
+    """Two post_propose runs racing: the second read the decisions before the first paired the lines."""
+    out = _line(company_a, accounts["checking"], 3, "TRANSFER TO SAVINGS", "-500.00", guess=accounts["office"])
+    inc = _line(company_a, accounts["savings"], 3, "TRANSFER FROM CHECKING", "500.00", guess=accounts["sales"])
+    stale = list(Decision.objects.filter(transaction__in=[out, inc], is_current=True).select_related("transaction"))
+    assert transfers_book(company=company_a) == 1
+
+    with transaction.atomic():
+        written = _book(company=company_a, decisions=stale)
+
+    assert written == {"proposed": 0, "posted": 0}
+    assert JournalEntry.objects.exclude(status="reversed").count() == 1
+    assert _balances(company_a) == {"1010": D("500.00"), "1000": D("-500.00")}
+
+
+def test_a_match_cannot_take_one_side_of_a_proposed_transfer(company_a, accounts, reviewer_a):
+    out = _line(company_a, accounts["checking"], 3, "TRANSFER TO SAVINGS", "-500.00")
+    _line(company_a, accounts["savings"], 3, "TRANSFER FROM CHECKING", "500.00")
+    journal_entries_propose(company=company_a)
+    by_hand = journal_entry_create(company=company_a, date=out.date, memo="Savings by hand", post=True, lines=[
+        (accounts["office"], D("500.00"), D(0)), (accounts["checking"], D(0), D("500.00"))])
+    match = BankMatch.objects.create(company=company_a, transaction=out, entry=by_hand, score=D("0.8"))
+
+    with pytest.raises(LedgerConflict, match="one side of the proposed transfer"):
+        bank_match_accept(match=match, user=reviewer_a)
+
+    assert JournalEntry.objects.filter(kind=EntryKind.TRANSFER, status="proposed").count() == 1
+    assert BankMatch.objects.get(pk=match.pk).status == "suggested"

@@ -5,6 +5,8 @@ Every state change is a POST (CSRF-protected).
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -47,7 +49,7 @@ def journal_list(request: HttpRequest, company_slug: str) -> HttpResponse:
     return render(request, "ledger/journal.html", {
         "company": company, "page": page, "params": params, "proposed_count": proposed,
         "statuses": EntryStatus.choices, "kinds": EntryKind.choices,
-        "query": "&".join(f"{key}={value}" for key, value in params.items() if value),
+        "query": urlencode({key: value for key, value in params.items() if value}),
         "is_reviewer": user_has_role(user=request.user, company=company, role=Role.REVIEWER),
     })
 
