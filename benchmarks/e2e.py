@@ -6,10 +6,12 @@ What it measures, for each worker count in --workers (default 1 and 2), on a fre
   imported through the import pipeline (in-process), rules promoted from that history and approved
   (`rules_promote` + `rule_approve`), plus vendor rules ("counterparty equals X, money in/out -> the vendor's
   majority account", created with `rule_create`; the demo data has only ~100 consistent vendors, so the rest up
-  to `--rules` active rules name vendors absent from the file: matched against, never firing), a classifier trained and
-  activated (`model_train`), and `Company.post_automatic_decisions = True`. Then N Celery workers are started
-  (`--pool solo`: the worker's main process does the work, so its VmHWM is the job's peak memory; no pool
-  children to add up) on the queues high, default and low, and the Redis bench db is flushed.
+  to `--rules` active rules name vendors absent from the file: matched against, never firing), a classifier
+  trained and activated (`model_train`), `Company.post_automatic_decisions = True`, and ANALYZE of
+  decisions_decision (what autovacuum would have done; this server runs with autovacuum off; `--no-analyze`
+  skips it). Then N Celery workers are started (`--pool solo`: the worker's main process does the work, so its
+  VmHWM is the job's peak memory; no pool children to add up) on the queues high, default and low, and the Redis
+  bench db is flushed.
 
   Timed: POST /api/imports/ of a `--rows`-row unlabeled CSV (transactions.demo_data, kept in var/bench/) with
   django.test.Client as a superuser, then the Job rows are polled (every 0.1 s) until the ingest job, the
@@ -122,6 +124,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="run the three stages in-process under cProfile instead of timing workers")
     parser.add_argument("--profile-lines", type=int, default=25, help="functions printed per stage with --profile")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="leave decisions_decision unanalyzed after the set-up (this server has autovacuum off)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database at the end")
     args = parser.parse_args(argv)
     if args.rows < 1 or args.history < 100 or any(count < 1 for count in args.workers):
@@ -172,10 +176,11 @@ def csv_file(rows: int) -> Path:
     return path
 
 
-def setup_company(*, history: int, rules_wanted: int) -> tuple[Any, dict[str, Any]]:
+def setup_company(*, history: int, rules_wanted: int, analyze: bool = True) -> tuple[Any, dict[str, Any]]:
     """Fresh database content: the company, its labeled history, active rules, an active model."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from django.db import connection
 
     from mlmodels.services import model_train
     from rules.models import Rule, RuleStatus
@@ -204,6 +209,13 @@ def setup_company(*, history: int, rules_wanted: int) -> tuple[Any, dict[str, An
     Company.objects.filter(pk=company.pk).update(post_automatic_decisions=True)
     company.refresh_from_db()
     get_user_model().objects.create_superuser(username="bench", email="bench@example.com", password=None)
+    # This server runs with autovacuum off; analyze the decisions as autovacuum would have. (It does not fix
+    # post_propose's plan: the labeled history makes no decisions, so the table is empty when analyzed.) Not
+    # transactions_transaction: with statistics from the history, the ingest's duplicate probe stops using its
+    # index and the 10^6-row import crawls at ≈ 130 rows/s (measured; see benchmarks/RESULTS.md).
+    if analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE decisions_decision")
     active_rules = Rule.objects.filter(company=company, status=RuleStatus.ACTIVE).count()
     summary = {
         "history": imported, "promoted": promotion["proposed"], "vendor_rules": vendor_rules,
@@ -394,7 +406,7 @@ def measure_run(*, workers_count: int, path: Path, rows: int, args: argparse.Nam
 
     from rules.models import Rule, RuleStatus
 
-    company, _ = setup_company(history=args.history, rules_wanted=args.rules)
+    company, _ = setup_company(history=args.history, rules_wanted=args.rules, analyze=not args.no_analyze)
     purge_queues()
     code = pipeline_hash()
     workers = start_workers(workers_count, tag=f"{rows}-w{workers_count}")
@@ -475,7 +487,7 @@ def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
     from transactions.models import Account
     from transactions.services.imports import import_batch_submit
 
-    company, _ = setup_company(history=args.history, rules_wanted=args.rules)
+    company, _ = setup_company(history=args.history, rules_wanted=args.rules, analyze=not args.no_analyze)
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.get(username="bench")
