@@ -34,11 +34,16 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
 WRITE_CHUNK = f"""
 WITH earlier AS (
     -- Correlated subqueries: one index probe per fingerprint, whatever the planner's (possibly stale)
-    -- statistics say about the table an import is filling right now.
+    -- statistics say about the table an import is filling right now. The OFFSET 0 fence keeps the batch
+    -- condition out of the probe: with statistics that do not know this import yet, the planner otherwise
+    -- walks the (import_batch, line) index - every row imported so far, per fingerprint (measured: 13 s
+    -- instead of 4 ms for one 500-row chunk at 50,000 rows into the import).
     SELECT f.fingerprint, GREATEST(
-        (SELECT MAX(t.occurrence) FROM {Transaction._meta.db_table} t
-         WHERE t.fingerprint = f.fingerprint AND t.bank_account_id = %(bank_account)s AND t.external_id = ''
-           AND t.import_batch_id = %(batch)s),
+        (SELECT MAX(c.occurrence) FROM (
+            SELECT t.occurrence, t.import_batch_id FROM {Transaction._meta.db_table} t
+            WHERE t.fingerprint = f.fingerprint AND t.bank_account_id = %(bank_account)s AND t.external_id = ''
+            OFFSET 0) c
+         WHERE c.import_batch_id = %(batch)s),
         (SELECT MAX(d.occurrence) FROM {ImportDuplicate._meta.db_table} d
          WHERE d.fingerprint = f.fingerprint AND d.batch_id = %(batch)s)
     ) AS last
