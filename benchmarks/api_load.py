@@ -49,7 +49,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.e2e import COMPANY, csv_file, flush_bench_redis, start_workers, stop_workers
-from benchmarks.ingest import BENCH_DIR, REPO_ROOT, drop_database, machine_lines, purge_queues, recreate_database
+from benchmarks.ingest import (
+    BENCH_DIR, REPO_ROOT, drop_database, machine_lines, purge_queues, recreate_database, stop_worker,
+)
 
 RUN_VAR_DIR = BENCH_DIR / "api-run"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/autoledger_api_bench"
@@ -155,19 +157,8 @@ def start_gunicorn(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             pass
         time.sleep(0.2)
-    stop_process(server)
+    stop_worker(server)
     raise RuntimeError(f"gunicorn did not answer /healthz within {SERVER_READY_TIMEOUT:.0f} s; see {log_path}")
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def multipart(fields: dict[str, str], file_name: str, content: bytes) -> tuple[str, bytes]:
@@ -411,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop_workers(workers)
         if server is not None:
-            stop_process(server)
+            stop_worker(server)
         if not args.keep_db:
             drop_database(database_url)
         shutil.rmtree(RUN_VAR_DIR / "uploads", ignore_errors=True)

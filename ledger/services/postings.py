@@ -228,7 +228,7 @@ def journal_entry_create(
     if problems:
         raise LedgerInvalid("The entry is not valid: " + "; ".join(problems) + ".", extra={"problems": problems})
     with transaction.atomic():
-        entry = JournalEntry.objects.create(company=company, date=date, memo=memo[:500], kind=kind, created_by=_actor(user))
+        entry = JournalEntry.objects.create(company=company, date=date, memo=memo[:500], kind=kind, created_by=actor_of(user))
         JournalLine.objects.bulk_create([JournalLine(entry=entry, account=account, debit=debit, credit=credit)
                                          for account, debit, credit in lines])
         audit_record(action="ledger.entry_create", company=company, actor=user, target=entry,
@@ -253,7 +253,7 @@ def journal_entries_post(*, company: Company, entry_ids: Sequence[int] | None, u
         if not ids:
             return 0
         JournalEntry.objects.filter(pk__in=ids).update(status=EntryStatus.POSTED, posted_at=timezone.now(),
-                                                       posted_by=_actor(user))
+                                                       posted_by=actor_of(user))
         source_ids = JournalEntry.objects.filter(pk__in=ids).values("source_transaction_id")
         counter_ids = JournalEntry.objects.filter(pk__in=ids).values("counter_transaction_id")
         Transaction.objects.filter(company=company).filter(Q(pk__in=source_ids) | Q(pk__in=counter_ids)).update(
@@ -285,19 +285,19 @@ def journal_entry_reverse(*, entry: JournalEntry, user: Any, date: datetime.date
         now = timezone.now()
         reversal = JournalEntry.objects.create(
             company_id=entry.company_id, date=date or entry.date, memo=f"Reversal of #{entry.pk}: {entry.memo}"[:500],
-            kind=EntryKind.REVERSAL, reverses=entry, created_by=_actor(user),
+            kind=EntryKind.REVERSAL, reverses=entry, created_by=actor_of(user),
         )
         JournalLine.objects.bulk_create([JournalLine(entry=reversal, account_id=line.account_id, debit=line.credit,
                                                      credit=line.debit) for line in entry.lines.all()])
         JournalEntry.objects.filter(pk=reversal.pk).update(status=EntryStatus.POSTED, posted_at=now,
-                                                           posted_by=_actor(user))
+                                                           posted_by=actor_of(user))
         JournalEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.REVERSED)
         # A bank line that reconciliation matched to this entry is no longer booked by it: the match is rejected
         # (never suggested again), so the line shows as unmatched and can be booked or matched anew.
         matched = list(BankMatch.objects.filter(entry=entry, status=MatchStatus.ACCEPTED)
                        .values_list("transaction_id", flat=True))
         BankMatch.objects.filter(entry=entry, status=MatchStatus.ACCEPTED).update(
-            status=MatchStatus.REJECTED, decided_by=_actor(user), decided_at=now)
+            status=MatchStatus.REJECTED, decided_by=actor_of(user), decided_at=now)
         released = [pk for pk in (entry.source_transaction_id, entry.counter_transaction_id) if pk] + matched
         # Its reconciliation no longer holds either: the line is reconciled again by the next run.
         Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW, reconciled_at=None)
@@ -310,7 +310,8 @@ def journal_entry_reverse(*, entry: JournalEntry, user: Any, date: datetime.date
     return reversal
 
 
-def _actor(user: Any) -> Any:
+def actor_of(user: Any) -> Any:
+    """The user to record as creator/decider: None for anonymous or system callers (commands, jobs)."""
     return user if getattr(user, "pk", None) else None
 
 

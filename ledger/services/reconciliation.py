@@ -53,11 +53,11 @@ from ledger.models import (
     Reconciliation,
     ReconciliationStatus,
 )
+from ledger.services.postings import CENT, actor_of
 from transactions.models import Account, Company, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 MONEY_LIMIT = Decimal("1e12")  # DecimalField(max_digits=14, decimal_places=2)
 DEFAULT_WINDOW_DAYS = 3
 MAX_WINDOW_DAYS = 7  # at 7 days apart a pair still scores 0.100; further apart it is no evidence any more
@@ -116,9 +116,9 @@ def reconciliation_start(
     with transaction.atomic():
         reconciliation = Reconciliation.objects.create(
             company=company, bank_account=bank_account, period_start=date_from, period_end=date_to,
-            status=ReconciliationStatus.RUNNING, created_by=_actor(user), summary={"inputs": inputs},
+            status=ReconciliationStatus.RUNNING, created_by=actor_of(user), summary={"inputs": inputs},
         )
-        job, _ = job_create(company=company, kind=JobKind.RECONCILE, created_by=_actor(user),
+        job, _ = job_create(company=company, kind=JobKind.RECONCILE, created_by=actor_of(user),
                             params={"reconciliation_id": reconciliation.pk, **inputs})
         reconciliation.job = job
         reconciliation.save(update_fields=["job"])
@@ -693,7 +693,7 @@ def bank_match_accept(*, match: BankMatch, user: Any) -> BankMatch:
                              .values_list("pk", flat=True))
             JournalEntry.objects.filter(pk__in=withdrawn).delete()
             now = timezone.now()
-            BankMatch.objects.filter(pk=match.pk).update(status=MatchStatus.ACCEPTED, decided_by=_actor(user),
+            BankMatch.objects.filter(pk=match.pk).update(status=MatchStatus.ACCEPTED, decided_by=actor_of(user),
                                                          decided_at=now)
             # Other suggestions for either side cannot be accepted any more.
             BankMatch.objects.filter(status=MatchStatus.SUGGESTED).filter(Q(transaction=row) | Q(entry=entry)).exclude(
@@ -722,7 +722,7 @@ def bank_match_reject(*, match: BankMatch, user: Any) -> BankMatch:
     """
     with transaction.atomic():
         match = _locked_suggestion(match=match, action="rejected")
-        BankMatch.objects.filter(pk=match.pk).update(status=MatchStatus.REJECTED, decided_by=_actor(user),
+        BankMatch.objects.filter(pk=match.pk).update(status=MatchStatus.REJECTED, decided_by=actor_of(user),
                                                      decided_at=timezone.now())
         _summary_after_decision(match=match, accepted=False, reconciled=False)
         audit_record(action="ledger.match_reject", company=match.company, actor=user, target=match,
@@ -872,8 +872,4 @@ def _decimal_or_none(value: Any) -> Decimal | None:
 def _progress(job: Any, percent: int) -> None:
     if job is not None:
         job_progress(job=job, processed=percent, total=100, percent=percent)
-
-
-def _actor(user: Any) -> Any:
-    return user if getattr(user, "pk", None) else None
 

@@ -38,13 +38,12 @@ from decisions.models import Decision
 from decisions.services import transaction_categorize
 from ledger.exceptions import LedgerInvalid
 from ledger.models import EntryStatus, JournalEntry, SplitLine
-from ledger.services.postings import journal_entry_propose_for, transaction_refuse_rebooking
+from ledger.services.postings import CENT, actor_of, journal_entry_propose_for, transaction_refuse_rebooking
 from rules.selectors import chart_codes
 from transactions.models import Account, Transaction
 from transactions.services.audit import audit_record
 
 MAX_SPLIT_PARTS = 50
-CENT = Decimal("0.01")
 PERCENT_PLACES = Decimal("0.0001")  # SplitLine.percent keeps 4 decimals
 MAX_AMOUNT = Decimal("1000000000000")  # SplitLine.amount: 14 digits, 2 of them decimals
 HUNDRED = Decimal(100)
@@ -160,7 +159,7 @@ def transaction_split(
         ])
         # transaction_categorize proposed an entry before the parts existed: propose again with one line per part.
         decision.transaction = txn
-        entry = journal_entry_propose_for(decision=decision, user=user if getattr(user, "pk", None) else None)
+        entry = journal_entry_propose_for(decision=decision, user=actor_of(user))
         audit_record(action="ledger.split", company=txn.company, actor=user, target=txn,
                      before={"parts": before} if before else None,
                      after={"parts": [_part_json(line) for line in lines], "decision": decision.pk,
