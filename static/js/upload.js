@@ -25,4 +25,7 @@
     showChosen();
   });
   input.addEventListener("change", showChosen);
+  // Files chosen before this script ran (a fast user on a slow page, or the browser restoring the form on "back")
+  // are listed too.
+  if (input.files.length) showChosen();
 })();
