@@ -44,6 +44,7 @@ from transactions.services.chunk_attempts import (
     chunk_failure_message,
 )
 from transactions.services.ingest_postgres import chunk_write_postgres
+from transactions.services.read_ahead import ReadAhead, short_switch_interval
 
 logger = logging.getLogger(__name__)
 RESULT_ERROR_LIMIT = 100  # the job result lists the first errors; all of them stay in ImportRowError
@@ -82,28 +83,28 @@ def import_batch_ingest(*, job: Job) -> JobOutcome:
     # A late duplicate run must not make a finished import look unfinished; it finds the checkpoint at the end.
     ImportBatch.objects.filter(id=batch.id).exclude(status__in=FINISHED_IMPORT).update(status=ImportStatus.IMPORTING)
     try:
-        with batch.file.open("rb") as handle:
-            _ingest_chunks(batch=batch, job=job, handle=handle, items=iter_rows(handle, layout), accounts=accounts)
+        with batch.file.open("rb") as handle, ReadAhead(
+            _prepared_rows(batch=batch, rows=iter_rows(handle, layout), accounts=accounts)
+        ) as items, short_switch_interval():
+            _ingest_chunks(batch=batch, job=job, handle=handle, items=items)
     except FileRejected as error:
         ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.FAILED)
         raise ImportRejected(f"{batch.original_filename}: {error.message}", code=error.code) from error
     return _import_batch_finish(batch=batch, job=job)
 
 
-def _ingest_chunks(
-    *, batch: ImportBatch, job: Job, handle: object, items: Iterator[ParsedRow | RowError], accounts: dict[str, Account]
-) -> None:
+def _ingest_chunks(*, batch: ImportBatch, job: Job, handle: object, items: Iterator[CandidateRow | RowError]) -> None:
     """Write the chunks after the checkpoint, each in a transaction with the checkpoint and the job progress."""
     position, allowed = _chunk_enter(batch=batch, items=items, position=0)
     while True:
-        chunk: list[ParsedRow | RowError] = []
+        chunk: list[CandidateRow | RowError] = []
         try:
             with transaction.atomic():
                 if _checkpoint_locked(batch=batch) == position:
                     chunk = list(islice(items, settings.LEDGER_INGEST_CHUNK_ROWS))
                     if not chunk:
                         return
-                    written = (_write_chunk(batch=batch, items=chunk, accounts=accounts) if allowed
+                    written = (_write_chunk(batch=batch, items=chunk) if allowed
                                else _reject_chunk(batch=batch, items=chunk, first_row=position))
                     _advance_checkpoint(batch=batch, rows_done=position + len(chunk), chunk=written)
                     job_progress(job=job, processed=position + len(chunk), total=None,
@@ -140,7 +141,7 @@ def _checkpoint_locked(*, batch: ImportBatch) -> int:
     return ImportBatch.objects.select_for_update().values_list("rows_done", flat=True).get(id=batch.id)
 
 
-def _reject_chunk(*, batch: ImportBatch, items: list[ParsedRow | RowError], first_row: int) -> _Chunk:
+def _reject_chunk(*, batch: ImportBatch, items: list[CandidateRow | RowError], first_row: int) -> _Chunk:
     """A chunk that crashed the worker LEDGER_CHUNK_MAX_ATTEMPTS times: every row rejected with the reason."""
     attempts = chunk_attempt_fail(batch_id=batch.id, first_row=first_row, rows=len(items))
     message = chunk_failure_message(first_line=items[0].line, last_line=items[-1].line, attempts=attempts)
@@ -248,18 +249,26 @@ class CandidateRow:
     occurrence: int = 1
 
 
-def _write_chunk(*, batch: ImportBatch, items: Iterable[ParsedRow | RowError], accounts: dict[str, Account]) -> _Chunk:
+def _prepared_rows(
+    *, batch: ImportBatch, rows: Iterable[ParsedRow | RowError], accounts: dict[str, Account]
+) -> Iterator[CandidateRow | RowError]:
+    """Each parsed row as the values to insert, or as the error that rejects it (runs in the read-ahead thread)."""
+    for row in rows:
+        if isinstance(row, RowError):
+            yield row
+            continue
+        problem = row_problem(row, labeled=batch.labeled, accounts=accounts)
+        yield problem if problem is not None else _candidate(batch=batch, row=row, accounts=accounts)
+
+
+def _write_chunk(*, batch: ImportBatch, items: Iterable[CandidateRow | RowError]) -> _Chunk:
     written = _Chunk()
     candidates: list[CandidateRow] = []
     for item in items:
         if isinstance(item, RowError):
             written.errors.append(item)
-            continue
-        problem = row_problem(item, labeled=batch.labeled, accounts=accounts)
-        if problem is not None:
-            written.errors.append(problem)
-            continue
-        candidates.append(_candidate(batch=batch, row=item, accounts=accounts))
+        else:
+            candidates.append(item)
     if candidates:
         write = chunk_write_postgres if connection.vendor == "postgresql" else _chunk_write_portable
         written.imported, written.duplicates = write(batch=batch, candidates=candidates)

@@ -1,8 +1,10 @@
-"""The PostgreSQL write path of an ingest chunk: COPY into a staging table, then one set-based statement.
+"""The PostgreSQL write path of an ingest chunk: one set-based statement over the chunk's rows.
 
 It does what the portable path in `ingest.py` does — number occurrences, insert what is new, record the
 duplicates — in a single SQL statement, because per-row work in Python and per-row parameters are what
-limit throughput. Both paths are exercised by the same tests (SQLite locally, PostgreSQL in CI).
+limit throughput. The rows travel as one binary array per column (`unnest`): no staging table to create,
+fill and empty, one round trip per chunk. Both paths are exercised by the same tests (SQLite locally,
+PostgreSQL in CI).
 """
 from __future__ import annotations
 
@@ -18,21 +20,22 @@ if TYPE_CHECKING:
     from transactions.models import ImportBatch
     from transactions.services.ingest import CandidateRow
 
-STAGING_COLUMNS = (
+# The CandidateRow fields sent per chunk, one array each, in the order of `unnest(...) AS s(...)` below.
+CHUNK_COLUMNS = (
     "line", "date", "description", "counterparty", "amount", "currency", "balance", "external_id", "fingerprint",
     "account_id",
 )
-# ON COMMIT DELETE ROWS: each chunk's transaction starts with an empty staging table.
-CREATE_STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS ingest_staging (
-    line integer, date date, description text, counterparty text, amount numeric(14, 2), currency text,
-    balance numeric(14, 2), external_id text, fingerprint uuid, account_id bigint
-) ON COMMIT DELETE ROWS
-"""
 # occurrence = rows with the same fingerprint earlier in this file (earlier chunks: inserted or duplicate)
 # + position among this chunk's rows with that fingerprint. The unique constraints decide what is new.
 WRITE_CHUNK = f"""
-WITH earlier AS (
+WITH staged AS (
+    SELECT * FROM unnest(
+        %(line)b::integer[], %(date)b::date[], %(description)b::text[], %(counterparty)b::text[],
+        %(amount)b::numeric[], %(currency)b::text[], %(balance)b::numeric[], %(external_id)b::text[],
+        %(fingerprint)b::uuid[], %(account_id)b::bigint[]
+    ) AS s(line, date, description, counterparty, amount, currency, balance, external_id, fingerprint, account_id)
+),
+earlier AS (
     -- Correlated subqueries: one index probe per fingerprint, whatever the planner's (possibly stale)
     -- statistics say about the table an import is filling right now. The OFFSET 0 fence keeps the batch
     -- condition out of the probe: with statistics that do not know this import yet, the planner otherwise
@@ -47,14 +50,14 @@ WITH earlier AS (
         (SELECT MAX(d.occurrence) FROM {ImportDuplicate._meta.db_table} d
          WHERE d.fingerprint = f.fingerprint AND d.batch_id = %(batch)s)
     ) AS last
-    FROM (SELECT DISTINCT fingerprint FROM ingest_staging WHERE external_id = '') f
+    FROM (SELECT DISTINCT fingerprint FROM staged WHERE external_id = '') f
 ),
 numbered AS (
     SELECT s.*,
         CASE WHEN s.external_id = '' THEN
             COALESCE(e.last, 0) + ROW_NUMBER() OVER (PARTITION BY s.external_id = '', s.fingerprint ORDER BY s.line)
         ELSE 1 END AS occurrence
-    FROM ingest_staging s LEFT JOIN earlier e ON e.fingerprint = s.fingerprint
+    FROM staged s LEFT JOIN earlier e ON e.fingerprint = s.fingerprint
 ),
 inserted AS (
     INSERT INTO {Transaction._meta.db_table} (
@@ -82,24 +85,14 @@ SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM duplicates)
 def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) -> tuple[int, int]:
     """Write one chunk's valid rows; returns (imported, duplicates). Call inside the chunk's transaction."""
     connection.ensure_connection()
-    # A plain psycopg cursor on Django's connection (so inside the chunk's transaction): COPY and
-    # server-side parameters, which Django's client-side-binding cursor does not offer. Django's error wrapper
+    # A plain psycopg cursor on Django's connection (so inside the chunk's transaction): server-side binary
+    # parameters, which Django's client-side-binding cursor does not offer. Django's error wrapper
     # turns psycopg's errors into django.db's, as its own cursors do: a connection the server ended is then an
     # OperationalError, which the job retries, and Django knows to drop the dead connection.
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         # The chunk commits together with its checkpoint, so if the database server crashes before this
         # commit reaches the disk, the job simply redoes the chunk: no need to wait for the flush.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(CREATE_STAGING)
-        # Empty it explicitly too: inside an outer transaction (a test, a caller's atomic block) a chunk is
-        # only a savepoint, and ON COMMIT never comes between two chunks.
-        cursor.execute("TRUNCATE ingest_staging")
-        with cursor.copy(f"COPY ingest_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN") as copy:
-            for row in candidates:
-                copy.write_row((
-                    row.line, row.date, row.description, row.counterparty, row.amount, row.currency, row.balance,
-                    row.external_id, row.fingerprint, row.account_id,
-                ))
         cursor.execute(
             WRITE_CHUNK,
             {
@@ -109,6 +102,7 @@ def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) 
                 "now": timezone.now(),
                 "categorized": TransactionStatus.CATEGORIZED.value,
                 "uncategorized": TransactionStatus.UNCATEGORIZED.value,
+                **{name: [getattr(row, name) for row in candidates] for name in CHUNK_COLUMNS},
             },
         )
         imported, duplicates = cursor.fetchone()
