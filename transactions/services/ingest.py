@@ -330,6 +330,9 @@ def row_problem(row: ParsedRow, *, labeled: bool, accounts: dict[str, Account]) 
         return RowError(row.line, "amount", f"{row.amount} is larger than 999,999,999,999.99.")
     if not row.description.strip():
         return RowError(row.line, "description", "The description is empty; expected some text.")
+    for column, text in (("description", row.description), ("counterparty", row.counterparty)):
+        if "\x00" in text:  # a database text value cannot hold it; binary junk in a text file, most likely
+            return RowError(row.line, column, "The text contains a NUL character (byte 0); expected plain text.")
     if labeled:
         if not row.account:
             return RowError(row.line, "account", "The account is empty; a labeled file needs an account code or name.")

@@ -2,12 +2,14 @@
 
 It does what the portable path in `ingest.py` does — number occurrences, insert what is new, record the
 duplicates — in a single SQL statement, because per-row work in Python and per-row parameters are what
-limit throughput. The rows travel as one binary array per column (`unnest`): no staging table to create,
-fill and empty, one round trip per chunk. Both paths are exercised by the same tests (SQLite locally,
+limit throughput. The rows travel as one JSON document (json.dumps and PostgreSQL's JSON parser are both C,
+measured faster than COPY into a staging table or binary arrays): nothing to create, fill or empty, one round
+trip per chunk. Both paths are exercised by the same tests (SQLite locally,
 PostgreSQL in CI).
 """
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -20,20 +22,14 @@ if TYPE_CHECKING:
     from transactions.models import ImportBatch
     from transactions.services.ingest import CandidateRow
 
-# The CandidateRow fields sent per chunk, one array each, in the order of `unnest(...) AS s(...)` below.
-CHUNK_COLUMNS = (
-    "line", "date", "description", "counterparty", "amount", "currency", "balance", "external_id", "fingerprint",
-    "account_id",
-)
 # occurrence = rows with the same fingerprint earlier in this file (earlier chunks: inserted or duplicate)
 # + position among this chunk's rows with that fingerprint. The unique constraints decide what is new.
 WRITE_CHUNK = f"""
 WITH staged AS (
-    SELECT * FROM unnest(
-        %(line)b::integer[], %(date)b::date[], %(description)b::text[], %(counterparty)b::text[],
-        %(amount)b::numeric[], %(currency)b::text[], %(balance)b::numeric[], %(external_id)b::text[],
-        %(fingerprint)b::uuid[], %(account_id)b::bigint[]
-    ) AS s(line, date, description, counterparty, amount, currency, balance, external_id, fingerprint, account_id)
+    SELECT (r->>0)::integer AS line, (r->>1)::date AS date, r->>2 AS description, r->>3 AS counterparty,
+        (r->>4)::numeric(14, 2) AS amount, r->>5 AS currency, (r->>6)::numeric(14, 2) AS balance,
+        r->>7 AS external_id, (r->>8)::uuid AS fingerprint, (r->>9)::bigint AS account_id
+    FROM jsonb_array_elements(%(rows)s::jsonb) AS r
 ),
 earlier AS (
     -- Correlated subqueries: one index probe per fingerprint, whatever the planner's (possibly stale)
@@ -102,8 +98,17 @@ def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) 
                 "now": timezone.now(),
                 "categorized": TransactionStatus.CATEGORIZED.value,
                 "uncategorized": TransactionStatus.UNCATEGORIZED.value,
-                **{name: [getattr(row, name) for row in candidates] for name in CHUNK_COLUMNS},
+                "rows": _rows_json(candidates),
             },
         )
         imported, duplicates = cursor.fetchone()
     return imported, duplicates
+
+
+def _rows_json(candidates: list[CandidateRow]) -> str:
+    """The chunk as a JSON array of rows, in the column order `staged` reads; money as exact decimal text."""
+    return json.dumps([
+        [row.line, row.date.isoformat(), row.description, row.counterparty, str(row.amount), row.currency,
+         None if row.balance is None else str(row.balance), row.external_id, str(row.fingerprint), row.account_id]
+        for row in candidates
+    ])

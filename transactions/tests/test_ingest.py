@@ -130,3 +130,16 @@ def test_a_file_that_is_not_a_bank_statement_is_rejected_by_content(company_a, c
     assert "statement.csv" in raised.value.message
     assert not ImportBatch.objects.exists()
     assert not Job.objects.exists()
+
+
+def test_a_nul_character_rejects_its_row_with_the_column_and_the_rest_is_imported(company_a):
+    # Far enough into the file that the upload's content check (which refuses binary files) reads past it
+    good = b"".join(b"2025-01-10,STAPLES %d,-12.50\n" % number for number in range(20_000))
+    content = b"Date,Description,Amount\n" + good + b"2025-01-11,BROKEN\x00TEXT,-1.00\n2025-01-12,OFFICE DEPOT,-3.10\n"
+
+    batch = run_import(company_a, content)
+
+    assert (batch.imported_count, batch.rejected_count) == (20_001, 1)
+    [error] = Job.objects.get(id=batch.job_id).result["errors"]
+    assert (error["line"], error["column"]) == (20_002, "description")
+    assert "NUL" in error["message"]
