@@ -3,7 +3,7 @@
 A transaction's bank account must belong to the transaction's company (the books of one tenant never point into
 another's chart), and PostgreSQL checks one key per inserted row at commit instead of two: the ingest writes
 millions. On SQLite the two columns are left without a database-level key (the services set both from one
-bank account); README "Data integrity" says so.
+bank account); README "Importing bank files" says so.
 """
 from django.db import migrations, models
 import django.db.models.deletion
