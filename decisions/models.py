@@ -71,6 +71,10 @@ class Decision(models.Model):
             models.Index(fields=["company", "status", "-created_at"], name="decision_company_status"),
             models.Index(fields=["rule", "is_current"], name="decision_rule_current"),
             models.Index(fields=["model_version", "created_at"], name="decision_model_recent"),
+            # post_propose's chunk walk in id order over the decisions it may book (ledger.services.postings).
+            models.Index(fields=["company", "id"],
+                         condition=models.Q(is_current=True, status__in=["approved", "auto_approved"]),
+                         name="decision_company_decided"),
         ]
 
     def __str__(self) -> str:

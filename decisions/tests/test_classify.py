@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -179,3 +180,56 @@ def test_switching_rules_off_leaves_their_transactions_to_the_next_stage(company
 
     assert transactions_classify(company=company_a)["by_method"] == {"review": 3}
     assert Rule.objects.get().hit_count == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a plan of PostgreSQL's")
+def test_a_classify_chunk_reads_its_own_rows_whatever_the_statistics(company_a):
+    """The chunk walks txn_company_uncategorized in id order and stops at the chunk size, with no ANALYZE
+    (autovacuum may not have run). Before that index it walked (company, status) over every uncategorized row
+    left and sorted them: 1.17 s a chunk at 10^6 rows."""
+    from decisions.services import _chunk_query, _pending
+
+    bank = company_a.accounts.get(code="1000")
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {Transaction._meta.db_table} (line, date, description, counterparty, amount, currency,
+                external_id, fingerprint, occurrence, status, created_at, bank_account_id, company_id)
+            SELECT n, DATE '2026-06-01', 'LINE ' || n, '', -12.50, 'USD', '', gen_random_uuid(), 1,
+                CASE WHEN n <= 5000 THEN 'needs_review' ELSE 'uncategorized' END, now(), %s, %s
+            FROM generate_series(1, 20000) n""", [bank.pk, company_a.pk])
+    middle = Transaction.objects.order_by("id").values_list("id", flat=True)[10_000]
+
+    plan = _chunk_query(_pending(company=company_a), last_id=middle).explain()
+
+    assert "txn_company_uncategorized" in plan and "Sort" not in plan, plan
+
+
+def test_classify_writes_every_decision_with_its_explanation_and_mirrors_it(company_a, admin_a, settings):
+    """The chunk's decisions and the transactions' status/account, across chunks, on both write paths."""
+    settings.LEDGER_CLASSIFY_CHUNK_ROWS = 7
+    settings.USE_ML = False
+    rule = rule_create(company=company_a, user=admin_a, raw=vendor_rule("STAPLES"))
+    staples = add_lines(company_a, "STAPLES STORE", 10)
+    others = add_lines(company_a, "OFFICE DEPOT", 5)
+
+    assert transactions_classify(company=company_a)["by_method"] == {"rule": 10, "review": 5}
+
+    decisions = {d.transaction_id: d for d in Decision.objects.filter(is_current=True)}
+    assert len(decisions) == 15
+    for line in staples:
+        d = decisions[line.id]
+        assert (d.method, d.status, d.account.code, d.rule_id, d.rule_version, d.confidence, d.alternatives,
+                d.explanation) == (DecisionMethod.RULE, DecisionStatus.AUTO_APPROVED, "6100", rule.id, 1,
+                                   rule.confidence or Decimal("1.0000"), [],
+                                   {"rule_id": rule.id, "rule_version": 1, "rule_name": "STAPLES rule"})
+    for line in others:
+        d = decisions[line.id]
+        assert (d.method, d.status, d.account_id, d.explanation) == (
+            DecisionMethod.HUMAN, DecisionStatus.NEEDS_REVIEW, None,
+            {"reason": "the classifier is switched off (USE_ML=0)"})
+    mirrored = dict(Transaction.objects.values_list("id", "status"))
+    assert {mirrored[line.id] for line in staples} == {TransactionStatus.CATEGORIZED}
+    assert {mirrored[line.id] for line in others} == {TransactionStatus.NEEDS_REVIEW}
+    staples_accounts = Transaction.objects.filter(id__in=[line.id for line in staples]).values_list("account__code",
+                                                                                                   flat=True)
+    assert set(staples_accounts) == {"6100"}

@@ -16,10 +16,11 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q
 from django.utils import timezone
 
@@ -35,9 +36,24 @@ from transactions.models import Account, Company, Transaction, TransactionStatus
 from transactions.services.audit import audit_record
 
 DECIDED = (DecisionStatus.APPROVED, DecisionStatus.AUTO_APPROVED)
-# What `_book` reads of a decision and its transaction.
-BOOKING_FIELDS = ("id", "company", "transaction", "account", "status", "transaction__date",
-                  "transaction__description", "transaction__amount", "transaction__bank_account")
+
+
+class Booking(NamedTuple):
+    """What booking reads of a decision and its transaction (a tuple: post_propose reads 2,000 a chunk, and model
+    instances for them cost more than the writes)."""
+    decision_id: int
+    transaction_id: int
+    account_id: int
+    status: str
+    date: datetime.date
+    description: str
+    amount: Decimal
+    bank_account_id: int
+
+
+EntryLines = list[tuple[int, Decimal, Decimal]]  # (account, debit, credit) of one entry
+BOOKING_FIELDS = ("id", "transaction_id", "account_id", "status", "transaction__date", "transaction__description",
+                  "transaction__amount", "transaction__bank_account_id")
 CENT = Decimal("0.01")
 MAX_CHUNK_CLASHES = 3  # unique-constraint clashes tolerated per job before it fails (and is retried)
 
@@ -91,26 +107,31 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
     counts = {"proposed": 0, "posted": 0}
     last_id, clashes = 0, 0
     while True:
-        # Only the fields booking reads (the JSON explanation and alternatives are most of a decision's bytes).
-        decisions = list(_unbooked_decisions(company).filter(id__gt=last_id).order_by("id")
-                         .select_related("transaction").only(*BOOKING_FIELDS)[:chunk_size])
-        if not decisions:
+        bookings = [Booking(*row) for row in _chunk_query(company=company, last_id=last_id, size=chunk_size)]
+        if not bookings:
             break
         try:
             with transaction.atomic():
-                written = _book(company=company, decisions=decisions)
+                written = _book_rows(company=company, bookings=bookings)
         except IntegrityError:
             # Booked meanwhile by someone who did not lock the rows first: the same chunk again, without them.
             clashes += 1
             if clashes > MAX_CHUNK_CLASHES:
                 raise
             continue
-        last_id = decisions[-1].pk
+        last_id = bookings[-1].decision_id
         for key in counts:
             counts[key] += written[key]
         if job is not None:
             job_progress(job=job, processed=sum(counts.values()), total=total)
     return {"company": company.slug, **counts, "transfers": transfers}
+
+
+def _chunk_query(*, company: Company, last_id: int, size: int) -> Any:
+    """The next decisions to book after `last_id`, in id order: the walk of the index decision_company_decided,
+    so a chunk reads its own rows, not every decision left. Only the fields booking reads (the JSON explanation
+    and alternatives are most of a decision's bytes)."""
+    return _unbooked_decisions(company).filter(id__gt=last_id).order_by("id").values_list(*BOOKING_FIELDS)[:size]
 
 
 def _has_two_bank_accounts(company: Company) -> bool:
@@ -121,43 +142,129 @@ def _has_two_bank_accounts(company: Company) -> bool:
 def _splits_by_transaction(transaction_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:
     """The split parts of these transactions in position order, in one query (no per-row prefetch objects)."""
     parts: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for transaction_id, account_id, amount in (SplitLine.objects.filter(transaction_id__in=transaction_ids)
-                                               .order_by("transaction_id", "position")
-                                               .values_list("transaction_id", "account_id", "amount")):
+    if connection.vendor == "postgresql":
+        # One array parameter instead of 2,000 (Django expands `__in`: ≈ 40 ms a chunk to build and parse).
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT transaction_id, account_id, amount FROM {SplitLine._meta.db_table} "
+                           "WHERE transaction_id = ANY(%s) ORDER BY transaction_id, position", [list(transaction_ids)])
+            rows = cursor.fetchall()
+    else:
+        rows = (SplitLine.objects.filter(transaction_id__in=transaction_ids).order_by("transaction_id", "position")
+                .values_list("transaction_id", "account_id", "amount"))
+    for transaction_id, account_id, amount in rows:
         parts[transaction_id].append((account_id, amount))
     return parts
 
 
 def _book(*, company: Company, decisions: Iterable[Decision], user: Any = None) -> dict[str, int]:
-    """Entries and lines for these decisions in bulk (inside the caller's transaction).
+    """Entries and lines for these decisions (with their transactions loaded) in bulk; see `_book_rows`."""
+    return _book_rows(company=company, user=user, bookings=[Booking(
+        d.pk, d.transaction_id, d.account_id, d.status, d.transaction.date, d.transaction.description,
+        d.transaction.amount, d.transaction.bank_account_id) for d in decisions])
+
+
+def _book_rows(*, company: Company, bookings: list[Booking], user: Any = None) -> dict[str, int]:
+    """Entries and lines for these decided transactions in bulk (inside the caller's transaction).
 
     Every writer of the books locks the transaction rows first (this, transfers, reconciliation matches, a
     person's decision), then checks they are still free in a new statement: of two racing bookings, the second
-    sees the first's entry and skips the row.
+    sees the first's entry and skips the row. Automatic decisions of a company that posts them are posted:
+    lines first, then the status (lines of a posted entry are final).
     """
-    decisions = list(decisions)
-    free = transactions_lock_free([d.transaction_id for d in decisions])
-    decisions = [d for d in decisions if d.transaction_id in free]
-    splits = _splits_by_transaction([d.transaction_id for d in decisions])
-    now = timezone.now()
+    free = transactions_lock_free([b.transaction_id for b in bookings])
+    bookings = [b for b in bookings if b.transaction_id in free]
+    if not bookings:
+        return {"proposed": 0, "posted": 0}
+    splits = _splits_by_transaction([b.transaction_id for b in bookings])
+    lines = [_line_parts(b, splits.get(b.transaction_id)) for b in bookings]
+    post = {b.transaction_id for b in bookings
+            if b.status == DecisionStatus.AUTO_APPROVED and company.post_automatic_decisions}
+    write = _write_entries_postgres if connection.vendor == "postgresql" else _write_entries_portable
+    write(company=company, bookings=bookings, lines=lines, post=post, user=actor_of(user))
+    return {"proposed": len(bookings) - len(post), "posted": len(post)}
+
+
+def _line_parts(booking: Booking, splits: Sequence[tuple[int, Decimal]] | None) -> EntryLines:
+    return split_entry_lines(amount=booking.amount, bank_account_id=booking.bank_account_id,
+                             parts=splits or [(booking.account_id, booking.amount)])
+
+
+def _write_entries_portable(*, company: Company, bookings: list[Booking], lines: list[EntryLines], post: set[int],
+                            user: Any) -> None:
+    """The ORM write of `_book_rows` (SQLite; PostgreSQL uses `_write_entries_postgres`)."""
     entries = JournalEntry.objects.bulk_create([
-        JournalEntry(company=company, date=d.transaction.date, memo=d.transaction.description[:500],
-                     source_transaction_id=d.transaction_id, created_by=user)
-        for d in decisions
+        JournalEntry(company=company, date=b.date, memo=b.description[:500], source_transaction_id=b.transaction_id,
+                     created_by=user)
+        for b in bookings
     ])
     JournalLine.objects.bulk_create([
         JournalLine(entry=entry, account_id=account_id, debit=debit, credit=credit)
-        for entry, d in zip(entries, decisions)
-        for account_id, debit, credit in _lines_for(d, splits.get(d.transaction_id, []))
+        for entry, entry_lines in zip(entries, lines) for account_id, debit, credit in entry_lines
     ])
-    automatic = [entry.pk for entry, d in zip(entries, decisions)
-                 if d.status == DecisionStatus.AUTO_APPROVED and company.post_automatic_decisions]
-    if automatic:  # lines first, then the status: lines of a posted entry are final
-        JournalEntry.objects.filter(pk__in=automatic).update(status=EntryStatus.POSTED, posted_at=now)
-        posted_transactions = [d.transaction_id for d in decisions
-                               if d.status == DecisionStatus.AUTO_APPROVED and company.post_automatic_decisions]
-        Transaction.objects.filter(pk__in=posted_transactions).update(status=TransactionStatus.POSTED)
-    return {"proposed": len(entries) - len(automatic), "posted": len(automatic)}
+    if post:
+        JournalEntry.objects.filter(pk__in=[e.pk for e in entries if e.source_transaction_id in post]).update(
+            status=EntryStatus.POSTED, posted_at=timezone.now())
+        Transaction.objects.filter(pk__in=post).update(status=TransactionStatus.POSTED)
+
+
+# The house pattern of transactions/services/ingest_postgres.py: one binary array parameter per column, one
+# set-based statement. Entries and their lines in one statement, in the order given (line ids follow it).
+INSERT_ENTRIES = f"""
+WITH entries AS (
+    INSERT INTO {JournalEntry._meta.db_table} (
+        company_id, date, memo, source_transaction_id, kind, status, created_by_id, created_at)
+    SELECT %(company)s, e.date, e.memo, e.source, %(kind)s, %(proposed)s, %(user)s, %(now)s
+    FROM unnest(%(date)b::date[], %(memo)b::text[], %(source)b::bigint[]) WITH ORDINALITY AS e(date, memo, source, n)
+    ORDER BY e.n
+    RETURNING id, source_transaction_id
+),
+lines AS (
+    INSERT INTO {JournalLine._meta.db_table} (entry_id, account_id, debit, credit)
+    SELECT entries.id, l.account, l.debit, l.credit
+    FROM unnest(%(line_source)b::bigint[], %(line_account)b::bigint[], %(debit)b::numeric[], %(credit)b::numeric[])
+        WITH ORDINALITY AS l(source, account, debit, credit, n)
+    JOIN entries ON entries.source_transaction_id = l.source
+    ORDER BY l.n
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM lines),
+    ARRAY(SELECT id FROM entries WHERE source_transaction_id = ANY(%(post)b::bigint[]) ORDER BY id)
+"""
+# A second statement, so the entries' triggers see lines that exist; the transactions follow their entries.
+# By primary key: a filter on status would walk every proposed entry of the company (measured).
+POST_ENTRIES = f"""
+WITH posted AS (
+    UPDATE {JournalEntry._meta.db_table} SET status = %(posted)s, posted_at = %(now)s
+    WHERE id = ANY(%(ids)b::bigint[])
+    RETURNING source_transaction_id
+)
+UPDATE {Transaction._meta.db_table} t SET status = %(transaction_posted)s
+FROM posted WHERE t.id = posted.source_transaction_id
+"""
+
+
+def _write_entries_postgres(*, company: Company, bookings: list[Booking], lines: list[EntryLines], post: set[int],
+                            user: Any) -> None:
+    connection.ensure_connection()
+    now = timezone.now()
+    # A plain psycopg cursor on Django's connection (inside the chunk's transaction), for binary array
+    # parameters; Django's error wrapper maps psycopg's errors (a unique clash: IntegrityError) to django.db's.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(INSERT_ENTRIES, {
+            "company": company.pk, "kind": EntryKind.TRANSACTION.value, "proposed": EntryStatus.PROPOSED.value,
+            "user": getattr(user, "pk", None), "now": now,
+            "date": [b.date for b in bookings], "memo": [b.description[:500] for b in bookings],
+            "source": [b.transaction_id for b in bookings],
+            "line_source": [b.transaction_id for b, entry_lines in zip(bookings, lines) for _ in entry_lines],
+            "line_account": [account for entry_lines in lines for account, _, _ in entry_lines],
+            "debit": [debit for entry_lines in lines for _, debit, _ in entry_lines],
+            "credit": [credit for entry_lines in lines for _, _, credit in entry_lines],
+            "post": sorted(post),
+        })
+        _, post_ids = cursor.fetchone()
+        if post_ids:
+            cursor.execute(POST_ENTRIES, {"posted": EntryStatus.POSTED.value, "now": now, "ids": post_ids,
+                                          "transaction_posted": TransactionStatus.POSTED.value})
 
 
 def transaction_refuse_rebooking(txn: Transaction, *, then: str, matched_ok: bool = False) -> None:

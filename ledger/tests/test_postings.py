@@ -148,3 +148,72 @@ def test_twenty_concurrent_approvals_book_a_transaction_once(company_a, reviewer
     assert errors == []
     assert JournalEntry.objects.filter(source_transaction=line).count() == 1
     assert JournalLine.objects.count() == 2
+
+
+def _bulk_decided(company, count):
+    """`count` bank lines with a current decision each (every other one auto-approved), written in SQL: enough
+    rows for the planner to choose between indexes, and no ANALYZE (autovacuum may not have run yet)."""
+    bank = company.accounts.get(code="1000")
+    category = Account.objects.get(company=company, code="6100")
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {Transaction._meta.db_table} (line, date, description, counterparty, amount, currency,
+                external_id, fingerprint, occurrence, status, created_at, bank_account_id, company_id)
+            SELECT n, DATE '2026-06-01', 'LINE ' || n, '', -12.50, 'USD', '', gen_random_uuid(), 1,
+                'categorized', now(), %s, %s
+            FROM generate_series(1, %s) n""", [bank.pk, company.pk, count])
+        cursor.execute(f"""
+            INSERT INTO {Decision._meta.db_table} (company_id, transaction_id, method, account_id, alternatives,
+                explanation, status, is_current, created_at)
+            SELECT company_id, id, 'ml', %s, '[]', '{{}}',
+                CASE WHEN id %% 2 = 0 THEN 'auto_approved' ELSE 'needs_review' END, true, now()
+            FROM {Transaction._meta.db_table} WHERE company_id = %s""", [category.pk, company.pk])
+
+
+@postgres_only
+def test_a_post_propose_chunk_reads_its_own_rows_whatever_the_statistics(company_a):
+    """The chunk walks decision_company_decided in id order and stops at the chunk size. Before that index it
+    walked (company, status) over every decided row left and sorted them: 1.9 s a chunk at 10^6 rows."""
+    from ledger.services.postings import _chunk_query
+
+    _bulk_decided(company_a, 20_000)
+    middle = Decision.objects.order_by("id").values_list("id", flat=True)[10_000]
+
+    plan = _chunk_query(company=company_a, last_id=middle, size=2000).explain()
+
+    assert "decision_company_decided" in plan and "Sort" not in plan, plan
+
+
+def test_post_propose_books_with_the_lines_in_order_and_posts_in_bulk(company_a, settings):
+    """Chunks of 3 over 7 decisions (one split): every entry balanced, bank line where it belongs, automatic
+    ones posted with their transactions, the person-approved ones proposed."""
+    from ledger.models import SplitLine
+
+    settings.LEDGER_CLASSIFY_CHUNK_ROWS = 3
+    company_a.post_automatic_decisions = True
+    company_a.save()
+    lines = [_decide(company_a, f"SALE {n}", "100.00", "8000") for n in range(4)]
+    lines += [_decide(company_a, f"STAPLES {n}", "-12.50", "6100", status="approved", method="human")
+              for n in range(2)]
+    split = _decide(company_a, "MIXED", "-30.00", "6100")
+    sales = Account.objects.get(company=company_a, code="8000")
+    office = Account.objects.get(company=company_a, code="6100")
+    SplitLine.objects.bulk_create([SplitLine(transaction=split, account=office, amount=Decimal("-20.00"), position=0),
+                                   SplitLine(transaction=split, account=sales, amount=Decimal("-10.00"), position=1)])
+
+    assert journal_entries_propose(company=company_a) == {"company": "alpha-bakery", "proposed": 2, "posted": 5,
+                                                     "transfers": 0}
+
+    for line in lines[:4]:
+        entry = JournalEntry.objects.get(source_transaction=line)
+        assert (entry.status, entry.posted_at is not None, _lines(entry)) == (
+            EntryStatus.POSTED, True, [("1000", Decimal("100.00"), 0), ("8000", 0, Decimal("100.00"))])
+    for line in lines[4:]:
+        entry = JournalEntry.objects.get(source_transaction=line)
+        assert (entry.status, entry.memo, _lines(entry)) == (
+            EntryStatus.PROPOSED, line.description, [("6100", Decimal("12.50"), 0), ("1000", 0, Decimal("12.50"))])
+    assert _lines(JournalEntry.objects.get(source_transaction=split)) == [
+        ("6100", Decimal("20.00"), 0), ("8000", Decimal("10.00"), 0), ("1000", 0, Decimal("30.00"))]
+    statuses = dict(Transaction.objects.values_list("id", "status"))
+    assert [statuses[line.id] for line in [*lines, split]] == [TransactionStatus.POSTED] * 4 + [
+        TransactionStatus.UNCATEGORIZED] * 2 + [TransactionStatus.POSTED]

@@ -101,7 +101,7 @@ def test_the_loaded_model_is_cached_and_reloaded_when_another_version_is_activat
 
 
 def test_classification_sends_what_rules_leave_to_the_model(company):
-    model_train(company=company)
+    version = model_train(company=company)
     lines = uncategorized_lines(company, 300)
 
     result = transactions_classify(company=company)
@@ -112,7 +112,10 @@ def test_classification_sends_what_rules_leave_to_the_model(company):
     auto = Decision.objects.filter(method=DecisionMethod.ML, status=DecisionStatus.AUTO_APPROVED).first()
     assert auto.confidence >= company.confidence_threshold
     assert auto.explanation["scope"] == "company" and auto.explanation["model_number"] == 1
-    assert Transaction.objects.get(pk=auto.transaction_id).status == TransactionStatus.CATEGORIZED
+    assert auto.model_version_id == version.pk and auto.explanation["model_version"] == version.pk
+    assert auto.alternatives and all(set(a) == {"account", "probability"} for a in auto.alternatives)
+    mirrored = Transaction.objects.get(pk=auto.transaction_id)
+    assert (mirrored.status, mirrored.account_id) == (TransactionStatus.CATEGORIZED, auto.account_id)
     for suggestion in Decision.objects.filter(method=DecisionMethod.ML_SUGGESTION):
         assert company.review_threshold <= suggestion.confidence
         assert Transaction.objects.get(pk=suggestion.transaction_id).status == TransactionStatus.NEEDS_REVIEW
