@@ -9,7 +9,8 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from jobs.exceptions import IdempotencyKeyReused
@@ -119,8 +120,11 @@ def job_progress(*, job: Job, processed: int, total: int | None, percent: int | 
     if percent is None:
         percent = processed * 100 // total if total else 0
     percent = max(0, min(99, percent))  # 100 is reserved for "finished"
+    # Never backwards: two runs of one import (a redelivery) estimate the percentage from how far each has read
+    # its own copy of the file, and the reader runs ahead of the committed rows by its read-ahead buffer.
     Job.objects.filter(id=job.id, status=JobStatus.STARTED).update(
-        processed_count=processed, total_count=total, progress=percent, heartbeat_at=timezone.now()
+        processed_count=processed, total_count=total, progress=Greatest(F("progress"), Value(percent)),
+        heartbeat_at=timezone.now(),
     )
 
 

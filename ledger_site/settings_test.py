@@ -25,12 +25,14 @@ TEST_PROCESS_DB_APPLICATION_NAME = "autoledger-pytest"
 if "pytest" in sys.modules and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = TEST_PROCESS_DB_APPLICATION_NAME  # noqa: F405
 # Keep test messages apart from a development worker's: another Redis database, another broker folder.
-if REDIS_URL:  # noqa: F405
+# LEDGER_TEST_REDIS_URL alone also selects Redis: test runs side by side each name their own Redis database,
+# where a shared broker folder would let one run's workers take the other's tasks.
+if os.environ.get("LEDGER_TEST_REDIS_URL"):
+    CELERY_BROKER_URL = os.environ["LEDGER_TEST_REDIS_URL"]  # noqa: F405
+elif REDIS_URL:  # noqa: F405
     from urllib.parse import urlsplit, urlunsplit
 
-    CELERY_BROKER_URL = os.environ.get(  # noqa: F405
-        "LEDGER_TEST_REDIS_URL", urlunsplit(urlsplit(REDIS_URL)._replace(path="/15"))  # noqa: F405
-    )
+    CELERY_BROKER_URL = urlunsplit(urlsplit(REDIS_URL)._replace(path="/15"))  # noqa: F405
 else:
     BROKER_DIR = VAR_DIR / "test-broker"  # noqa: F405
     CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405

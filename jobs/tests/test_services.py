@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from jobs.models import Job, JobKind, JobStatus
-from jobs.services import job_claim, job_create, job_sweep_orphans
+from jobs.services import job_claim, job_create, job_progress, job_sweep_orphans
+from transactions.tests.factories import CompanyFactory, MembershipFactory
 
 
 def test_job_is_enqueued_only_after_commit(company_a, accountant_a, django_capture_on_commit_callbacks, settings):
@@ -28,6 +30,20 @@ def test_only_one_claim_wins(company_a):
     assert first is not None and second is None
     job.refresh_from_db()
     assert (job.status, job.worker, job.attempts) == (JobStatus.STARTED, "w1", 1)
+
+
+def test_progress_never_moves_back(company_a):
+    # Two runs of one import estimate the percentage each from its own reading position
+    job = Job.objects.create(company=company_a, kind=JobKind.INGEST, status=JobStatus.STARTED, attempts=2)
+
+    job_progress(job=job, processed=1_000, total=None, percent=40)
+    job_progress(job=job, processed=1_500, total=None, percent=35)
+
+    job.refresh_from_db()
+    assert (job.progress, job.processed_count) == (40, 1_500)
+    job_progress(job=job, processed=2_000, total=None, percent=120)
+    job.refresh_from_db()
+    assert job.progress == 99  # 100 only when it has finished
 
 
 def test_sweep_requeues_a_started_job_with_a_stale_heartbeat(company_a, settings, django_capture_on_commit_callbacks):
@@ -58,3 +74,15 @@ def test_sweep_fails_a_job_whose_worker_died_too_often(company_a, settings):
     assert job.status == JobStatus.FAILED
     assert job.error_code == "worker_lost"
     assert "3 times" in job.error
+
+
+def test_jobs_for_user_are_those_of_their_companies_each_once(company_a, company_b, accountant_a, superuser):
+    MembershipFactory(user=accountant_a, company=company_b)  # a member of two companies
+    other = CompanyFactory(slug="gamma")
+    mine = [Job.objects.create(company=company, kind=JobKind.INGEST) for company in (company_a, company_b, company_b)]
+    theirs = Job.objects.create(company=other, kind=JobKind.INGEST)
+
+    assert sorted(job.id for job in Job.objects.for_user(accountant_a)) == sorted(job.id for job in mine)
+    assert Job.objects.for_user(accountant_a).count() == 3
+    assert set(Job.objects.for_user(superuser)) == {*mine, theirs}
+    assert not Job.objects.for_user(AnonymousUser()).exists()
