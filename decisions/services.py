@@ -20,7 +20,7 @@ from decisions.exceptions import DecisionConflict, DecisionInvalid
 from decisions import llm
 from decisions.models import Decision, DecisionMethod, DecisionStatus
 from jobs.handlers import JobOutcome
-from jobs.models import JobKind
+from jobs.models import Job, JobKind
 from jobs.services import job_create, job_progress
 from ledger_site.metrics import decisions_record, model_inference_timer
 from ledger.exceptions import LedgerConflict
@@ -61,28 +61,29 @@ def transactions_classify(*, company: Company, import_batch_id: Any = None, job:
     Chunks of LEDGER_CLASSIFY_CHUNK_ROWS rows, each in its own database transaction: one read (in id order
     along the index txn_company_uncategorized), one matcher pass, one batched model call, the decisions and
     their mirror on the transactions (one statement on PostgreSQL; a bulk insert and one UPDATE per (status,
-    account) elsewhere) and one UPDATE per rule that fired. Counts by method: rule, ml, ml_suggestion, and
-    review (left to people, with the reason).
+    account) elsewhere) and the hit counters of the rules that fired. Counts by method: rule, ml, ml_suggestion,
+    and review (left to people, with the reason); `to_book`: the auto-approved ones post_propose will book.
     """
     pending = _pending(company=company, import_batch_id=import_batch_id)
     total = pending.count()
     counts: Counter[str] = Counter()
     last_id = 0
-    done = 0
+    done = to_book = 0
     while True:
         with transaction.atomic():
             chunk = list(_chunk_query(pending, last_id=last_id))
             if not chunk:
                 break
             last_id = chunk[-1][0]
-            chunk_counts = _classify_chunk(company=company, chunk=chunk)
+            chunk_counts, chunk_to_book = _classify_chunk(company=company, chunk=chunk)
         counts.update(chunk_counts)
+        to_book += chunk_to_book
         decisions_record(by_method=chunk_counts)  # after the commit, for /metrics
         done += len(chunk)
         if job is not None:
             job_progress(job=job, processed=done, total=total)
     by_method = {method: count for method, count in sorted(counts.items()) if count}
-    return {"company": company.slug, "transactions": done, "by_method": by_method}
+    return {"company": company.slug, "transactions": done, "by_method": by_method, "to_book": to_book}
 
 
 def _pending(*, company: Company, import_batch_id: Any = None) -> Any:
@@ -103,8 +104,9 @@ def _chunk_query(pending: Any, *, last_id: int) -> Any:
     ]
 
 
-def _classify_chunk(*, company: Company, chunk: list[tuple[Any, ...]]) -> Counter[str]:
-    """Rules first; what they leave goes to the classifier; what it is unsure of goes to people."""
+def _classify_chunk(*, company: Company, chunk: list[tuple[Any, ...]]) -> tuple[Counter[str], int]:
+    """Rules first; what they leave goes to the classifier; what it is unsure of goes to people. Returns the
+    counts by method and how many decisions post_propose will book (auto-approved, an account, an amount)."""
     account_ids = dict(Account.objects.filter(company=company, is_active=True, is_bank=False).values_list("code", "id"))
     decisions: list[NewDecision] = []
     rule_matches = _rules_stage(company=company, chunk=chunk)
@@ -121,7 +123,12 @@ def _classify_chunk(*, company: Company, chunk: list[tuple[Any, ...]]) -> Counte
     # Last, just before the chunk commits: a global rule's counter row is shared by every company, and holding
     # its lock through the model and LLM calls would make other companies' chunks wait.
     rule_hits_record(hits=Counter(d.rule_id for d in decisions if d.method == DecisionMethod.RULE))
-    return Counter("review" if decision.method == DecisionMethod.HUMAN else decision.method for decision in decisions)
+    amounts = {row[0]: row[3] for row in chunk}
+    to_book = sum(1 for d in decisions if d.status == DecisionStatus.AUTO_APPROVED and d.account_id is not None
+                  and amounts[d.transaction_id] != 0)
+    by_method = Counter("review" if decision.method == DecisionMethod.HUMAN else decision.method
+                        for decision in decisions)
+    return by_method, to_book
 
 
 def _rules_stage(*, company: Company, chunk: list[tuple[Any, ...]]) -> list[Any]:
@@ -282,11 +289,29 @@ def _mirror_on_transactions(decisions: list[NewDecision]) -> None:
 
 def classify_job(*, job: Any) -> JobOutcome:
     """The classify job: params may name one import (`import_batch`); otherwise the whole company. A post_propose
-    job follows: it pairs transfers between the company's own accounts and books what was auto-approved."""
-    result = transactions_classify(company=job.company, import_batch_id=job.params.get("import_batch"), job=job)
-    follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by, params={})
+    job follows: it pairs transfers between the company's own accounts and books what was auto-approved - for an
+    import, that import's decisions only, walked from the mark taken here (ledger.services.postings), so it
+    never reads the company's history."""
+    import_batch_id = job.params.get("import_batch")
+    mark = _decisions_mark(job) if import_batch_id else None
+    result = transactions_classify(company=job.company, import_batch_id=import_batch_id, job=job)
+    params = {} if not import_batch_id else {
+        "import_batch": import_batch_id, "decisions_after": mark, "expected": result["to_book"]}
+    follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by, params=params)
     result["post_propose_job_id"] = str(follow.id)
     return JobOutcome(result=result)
+
+
+def _decisions_mark(job: Any) -> int:
+    """The highest decision id before this job writes any: every decision it writes gets a higher one (ids come
+    from a sequence, handed out in increasing order whoever commits first). Kept on the job before the first
+    chunk, so a re-run after a crash keeps the first attempt's mark and its committed chunks stay in scope."""
+    mark = job.params.get("decisions_after")
+    if mark is None:
+        mark = Decision.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        job.params = {**job.params, "decisions_after": mark}
+        Job.objects.filter(pk=job.pk).update(params=job.params)
+    return int(mark)
 
 
 def transaction_categorize(

@@ -96,18 +96,31 @@ def _unbooked_decisions(company: Company) -> Any:
             .exclude(transaction__amount=0).filter(~booked(OuterRef("transaction_id"))))
 
 
-def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, Any]:
-    """Book every decided, unbooked transaction of the company, in chunks; returns counts."""
+def journal_entries_propose(*, company: Company, job: Any = None, import_batch_id: Any = None,
+                            decisions_after: int = 0, expected: int | None = None) -> dict[str, Any]:
+    """Book every decided, unbooked transaction of the company, in chunks; returns counts.
+
+    `import_batch_id`: only that import's transactions (the post_propose job its classify job starts). All their
+    decisions were written after decision id `decisions_after` (the mark the classify job took before its first
+    chunk), so the walk starts there and never reads the company's older decisions, booked or not; the progress
+    total is `expected` (what classify auto-approved) instead of a count over the history. Decided rows left
+    unbooked by anything else are booked by the company-wide run (no import: POST /api/post/propose).
+    """
     chunk_size = settings.LEDGER_CLASSIFY_CHUNK_ROWS
     # First: a transfer is one entry, not income plus expense. A pair needs lines on two different bank
     # accounts, so a company whose lines are all on one account has none; the pairing query (a self-join over
     # all its unbooked lines) is then skipped - it takes seconds per 10^4 lines.
     transfers = transfers_book(company=company) if _has_two_bank_accounts(company) else 0
-    total = _unbooked_decisions(company).count()
+    if import_batch_id is None:
+        total = _unbooked_decisions(company).count()
+        last_id = 0
+    else:
+        total, last_id = expected, decisions_after
     counts = {"proposed": 0, "posted": 0}
-    last_id, clashes = 0, 0
+    clashes = 0
     while True:
-        bookings = [Booking(*row) for row in _chunk_query(company=company, last_id=last_id, size=chunk_size)]
+        bookings = [Booking(*row) for row in _chunk_query(company=company, last_id=last_id, size=chunk_size,
+                                                          import_batch_id=import_batch_id)]
         if not bookings:
             break
         try:
@@ -123,15 +136,20 @@ def journal_entries_propose(*, company: Company, job: Any = None) -> dict[str, A
         for key in counts:
             counts[key] += written[key]
         if job is not None:
-            job_progress(job=job, processed=sum(counts.values()), total=total)
+            processed = sum(counts.values())
+            # `expected` is this attempt's classify count: a re-run after a crash may book more than that.
+            job_progress(job=job, processed=processed, total=None if total is None else max(total, processed))
     return {"company": company.slug, **counts, "transfers": transfers}
 
 
-def _chunk_query(*, company: Company, last_id: int, size: int) -> Any:
+def _chunk_query(*, company: Company, last_id: int, size: int, import_batch_id: Any = None) -> Any:
     """The next decisions to book after `last_id`, in id order: the walk of the index decision_company_decided,
     so a chunk reads its own rows, not every decision left. Only the fields booking reads (the JSON explanation
     and alternatives are most of a decision's bytes)."""
-    return _unbooked_decisions(company).filter(id__gt=last_id).order_by("id").values_list(*BOOKING_FIELDS)[:size]
+    decisions = _unbooked_decisions(company).filter(id__gt=last_id)
+    if import_batch_id is not None:
+        decisions = decisions.filter(transaction__import_batch_id=import_batch_id)
+    return decisions.order_by("id").values_list(*BOOKING_FIELDS)[:size]
 
 
 def _has_two_bank_accounts(company: Company) -> bool:
@@ -424,5 +442,11 @@ def actor_of(user: Any) -> Any:
 
 def post_propose_job(*, job: Any) -> JobOutcome:
     """The post_propose job (after every classify job, or POST /api/post/propose): pair transfers, book the
-    company's decided transactions."""
-    return JobOutcome(result=journal_entries_propose(company=job.company, job=job))
+    company's decided transactions - only one import's when its classify job started this one (params
+    `import_batch`, `decisions_after`, `expected`: see `journal_entries_propose`)."""
+    params = job.params or {}
+    if params.get("import_batch") is None:
+        return JobOutcome(result=journal_entries_propose(company=job.company, job=job))
+    return JobOutcome(result=journal_entries_propose(
+        company=job.company, job=job, import_batch_id=params["import_batch"],
+        decisions_after=int(params.get("decisions_after") or 0), expected=params.get("expected")))

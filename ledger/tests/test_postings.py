@@ -217,3 +217,102 @@ def test_post_propose_books_with_the_lines_in_order_and_posts_in_bulk(company_a,
     statuses = dict(Transaction.objects.values_list("id", "status"))
     assert [statuses[line.id] for line in [*lines, split]] == [TransactionStatus.POSTED] * 4 + [
         TransactionStatus.UNCATEGORIZED] * 2 + [TransactionStatus.POSTED]
+
+
+def _import_of(company, lines):
+    from transactions.models import ImportBatch
+
+    batch = ImportBatch.objects.create(company=company, bank_account=company.accounts.get(code="1000"),
+                                       original_filename="small.csv", size_bytes=1, sha256="0" * 64)
+    Transaction.objects.filter(pk__in=[line.pk for line in lines]).update(import_batch=batch)
+    return batch
+
+
+def _rows_read(tables):
+    """Rows this database transaction has read so far from `tables` (sequential and index fetches)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)), 0) "
+                       "FROM pg_stat_xact_user_tables WHERE relname = ANY(%s)", [list(tables)])
+        return cursor.fetchone()[0]
+
+
+@postgres_only
+def test_a_small_imports_post_propose_never_reads_the_companys_history(company_a, admin_a):
+    """The post_propose job that an import's classify job starts walks from the mark that job took, over that
+    import's decisions: 20,000 older decided rows (10,000 of them not booked yet) are neither read nor booked."""
+    from jobs.models import Job, JobKind
+    from jobs.services import job_create
+    from ledger.services.postings import post_propose_job
+    from decisions.services import classify_job
+    from rules.services.lifecycle import rule_create
+    from rules.tests.factories import vendor_rule
+
+    _bulk_decided(company_a, 20_000)
+    rule_create(company=company_a, user=admin_a, raw=vendor_rule("STAPLES", op="contains", field="description"))
+    batch = _import_of(company_a, add_lines(company_a, "STAPLES", 10))
+    classify, _ = job_create(company=company_a, kind=JobKind.CLASSIFY, created_by=None,
+                             params={"import_batch": str(batch.pk)}, enqueue=False)
+    follow = Job.objects.get(pk=classify_job(job=classify).result["post_propose_job_id"])
+    assert follow.params["import_batch"] == str(batch.pk) and follow.params["expected"] == 10
+
+    tables = (Decision._meta.db_table, Transaction._meta.db_table)  # the history's tables
+    before = _rows_read(tables)
+    result = post_propose_job(job=follow).result
+    read = _rows_read(tables) - before
+
+    assert (result["proposed"], result["posted"]) == (10, 0)
+    assert JournalEntry.objects.count() == 10
+    assert read < 200, read  # a walk from the start (or a count) reads ≥ 20,000
+
+
+def test_the_mark_of_a_classify_job_survives_a_rerun(company_a):
+    """A classify job re-run after a crash keeps its first mark: the first attempt's committed decisions stay in
+    its post_propose job's scope."""
+    from jobs.models import Job, JobKind
+    from jobs.services import job_create
+    from decisions.services import _decisions_mark
+
+    job, _ = job_create(company=company_a, kind=JobKind.CLASSIFY, created_by=None, params={"import_batch": "x"},
+                        enqueue=False)
+    first = _decisions_mark(job)
+    _decide(company_a, "STAPLES", "-12.50", "6100")  # the first attempt's chunk, committed
+
+    again = Job.objects.get(pk=job.pk)  # the re-run loads the job afresh
+    assert _decisions_mark(again) == first < Decision.objects.get().pk
+    assert again.params == {"import_batch": "x", "decisions_after": first}
+
+
+def test_the_company_wide_run_still_books_what_no_import_job_did(company_a):
+    """Decided rows outside any import's scope (here: a decision older than the import's mark) are booked by the
+    company-wide run (POST /api/post/propose), and an import's run after it books nothing twice."""
+    older = _decide(company_a, "OLD", "-5.00", "6100")
+    mark = Decision.objects.get(transaction=older).pk
+    line = _decide(company_a, "NEW", "-7.00", "6100")
+    batch = _import_of(company_a, [line])
+
+    scoped = journal_entries_propose(company=company_a, import_batch_id=batch.pk, decisions_after=mark, expected=1)
+    assert (scoped["proposed"], JournalEntry.objects.filter(source_transaction=older).exists()) == (1, False)
+    assert journal_entries_propose(company=company_a)["proposed"] == 1
+    assert journal_entries_propose(company=company_a, import_batch_id=batch.pk, decisions_after=0)["proposed"] == 0
+    assert JournalEntry.objects.count() == 2
+
+
+def test_locking_sends_the_ids_as_one_array_and_returns_the_free_rows(company_a):
+    """transactions_lock_free: booked rows (a live entry) are left out; on PostgreSQL two statements, each with
+    the ids as one array parameter (Django's `__in` sends a parameter per id)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from ledger.services.locks import transactions_lock_free
+
+    booked_line = _decide(company_a, "BOOKED", "-1.00", "6100")
+    journal_entries_propose(company=company_a)
+    free = add_lines(company_a, "FREE", 300)
+    ids = [booked_line.pk, *(line.pk for line in free), 10**12]
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert transactions_lock_free(ids) == {line.pk for line in free}
+
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 2
+    if connection.vendor == "postgresql":
+        assert all("= ANY(" in sql and " IN (" not in sql for sql in statements), statements

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -201,9 +201,31 @@ def rule_retire(*, rules: Iterable[Rule], user: Any, reason: str = "") -> list[R
                        reason=reason)
 
 
+# The counter rows are locked in id order first (the CTE's ORDER BY ... FOR UPDATE), as the one-UPDATE-per-rule
+# loop did: a global rule's row is shared by every company's chunks, and a fixed order means they queue, never
+# deadlock. Not updated_at: that stamps the compiled-rules cache, and a hit does not change what a rule matches.
+HITS_RECORD = f"""
+WITH locked AS (
+    SELECT id FROM {Rule._meta.db_table} WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE
+)
+UPDATE {Rule._meta.db_table} r SET hit_count = r.hit_count + h.hits, last_hit_at = %(now)s
+FROM unnest(%(ids)s::bigint[], %(hits)s::integer[]) AS h(id, hits), locked
+WHERE r.id = h.id AND locked.id = h.id
+"""
+
+
 def rule_hits_record(*, hits: Mapping[int, int]) -> None:
-    """Count decisions made by each rule (one UPDATE per rule that decided something)."""
+    """Count decisions made by each rule: hit_count += its hits, last_hit_at = now (one statement on
+    PostgreSQL, one UPDATE per rule elsewhere)."""
+    hits = {rule_id: count for rule_id, count in hits.items() if rule_id is not None}
+    if not hits:
+        return
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        ids = sorted(hits)
+        with connection.cursor() as cursor:
+            cursor.execute(HITS_RECORD, {"ids": ids, "hits": [hits[rule_id] for rule_id in ids], "now": now})
+        return
     for rule_id, count in sorted(hits.items()):
         Rule.objects.filter(pk=rule_id).update(hit_count=F("hit_count") + count, last_hit_at=now)
 

@@ -193,3 +193,64 @@ def test_testing_a_rule_scans_at_most_the_configured_number_of_transactions(comp
 def test_testing_an_invalid_rule_raises_like_saving_it(company_a):
     with pytest.raises(RuleInvalid):
         rule_test(company=company_a, raw=vendor_rule("(x+x+)+y", op="regex"))
+
+
+def test_hits_are_added_to_each_rules_counter_in_one_statement(company_a, admin_a):
+    """Classify records a chunk's hits at its end: each rule's counter grows by its hits, last_hit_at is set,
+    rules without hits and updated_at (the compiled-rules cache stamp) are untouched."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rules.services.lifecycle import rule_hits_record
+
+    staples, depot, idle = (rule_create(company=company_a, user=admin_a, raw=vendor_rule(name))
+                            for name in ("STAPLES", "OFFICE DEPOT", "COSTCO"))
+    Rule.objects.filter(pk=staples.pk).update(hit_count=40)
+    stamps = dict(Rule.objects.values_list("pk", "updated_at"))
+
+    with CaptureQueriesContext(connection) as queries:
+        rule_hits_record(hits={depot.pk: 5, staples.pk: 3})
+
+    rules = {rule.pk: rule for rule in Rule.objects.all()}
+    assert [(rules[r.pk].hit_count, rules[r.pk].last_hit_at is not None) for r in (staples, depot, idle)] == [
+        (43, True), (5, True), (0, False)]
+    assert rules[staples.pk].last_hit_at == rules[depot.pk].last_hit_at
+    assert dict(Rule.objects.values_list("pk", "updated_at")) == stamps
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_chunks_add_up_their_hits_on_shared_counters(company_a, admin_a):
+    """Chunks of many companies count hits on one global rule at once: none lost, no deadlock (ids in order)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from rules.services.lifecycle import rule_hits_record
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent writers: PostgreSQL")
+    first, second = (rule_create(company=company_a, user=admin_a, raw=vendor_rule(name))
+                     for name in ("STAPLES", "OFFICE DEPOT"))
+    errors: list[Exception] = []
+
+    def record(hits):
+        from django.db import connection as thread_connection
+
+        try:
+            with transaction.atomic():
+                rule_hits_record(hits=hits)
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=record, args=({first.pk: 1, second.pk: 2} if i % 2 else
+                                                     {second.pk: 2, first.pk: 1},)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(Rule.objects.values_list("hit_count", flat=True)) == [10, 20]
