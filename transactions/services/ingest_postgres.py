@@ -74,7 +74,11 @@ duplicates AS (
     FROM numbered WHERE line NOT IN (SELECT line FROM inserted)
     RETURNING line
 )
-SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM duplicates)
+-- The chunk commits together with its checkpoint, so if the database server crashes before this commit reaches
+-- the disk, the job simply redoes the chunk: no need to wait for the flush (set here, for this transaction only,
+-- rather than with a SET LOCAL of its own: one round trip per chunk).
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM duplicates),
+    set_config('synchronous_commit', 'off', true)
 """
 
 
@@ -86,9 +90,6 @@ def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) 
     # turns psycopg's errors into django.db's, as its own cursors do: a connection the server ended is then an
     # OperationalError, which the job retries, and Django knows to drop the dead connection.
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        # The chunk commits together with its checkpoint, so if the database server crashes before this
-        # commit reaches the disk, the job simply redoes the chunk: no need to wait for the flush.
-        cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(
             WRITE_CHUNK,
             {
@@ -101,7 +102,7 @@ def chunk_write_postgres(*, batch: ImportBatch, candidates: list[CandidateRow]) 
                 "rows": _rows_json(candidates),
             },
         )
-        imported, duplicates = cursor.fetchone()
+        imported, duplicates, _ = cursor.fetchone()
     return imported, duplicates
 
 

@@ -1,16 +1,21 @@
 """The import pipeline, run in-process: de-duplication, row errors, labeled files, resuming after a crash."""
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 
 from jobs.models import Job, JobStatus
 from jobs.services import job_run
 from transactions.exceptions import ImportRejected
 from transactions.models import Account, ImportBatch, Transaction
 from transactions.services.imports import import_batch_submit
+from transactions.services.ingest import CandidateRow
+from transactions.services.ingest_postgres import chunk_write_postgres
 
 
 def run_import(company, content: bytes, *, name: str = "bank.csv", labeled: bool = False) -> ImportBatch:
@@ -143,3 +148,23 @@ def test_a_nul_character_rejects_its_row_with_the_column_and_the_rest_is_importe
     [error] = Job.objects.get(id=batch.job_id).result["errors"]
     assert (error["line"], error["column"]) == (20_002, "description")
     assert "NUL" in error["message"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL write path")
+@pytest.mark.django_db(transaction=True)  # the chunk's atomic() is a real transaction, not a savepoint
+def test_a_chunk_on_postgresql_commits_without_waiting_for_the_disk_and_only_that_transaction(company_a):
+    batch = import_batch_submit(
+        company=company_a, bank_account=Account.objects.get(company=company_a, code="1000"),
+        upload=SimpleUploadedFile("bank.csv", JANUARY), filename="bank.csv", user=None, enqueue=False,
+    )
+    row = CandidateRow(
+        line=2, date=date(2025, 1, 10), description="STAPLES 00123", counterparty="", amount=Decimal("-12.50"),
+        currency="", balance=None, external_id="", fingerprint=uuid.uuid4(), account_id=None,
+    )
+    with connection.cursor() as cursor:
+        with transaction.atomic():
+            assert chunk_write_postgres(batch=batch, candidates=[row]) == (1, 0)
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
