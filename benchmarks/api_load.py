@@ -2,8 +2,9 @@
 
 What it measures (one command, prints a table):
   * gunicorn with deploy/gunicorn.conf.py (sync workers, GUNICORN_WORKERS default 2 x cores + 1), bound to
-    127.0.0.1 on a free port, DEBUG=0, a SECRET_KEY, ALLOWED_HOSTS=127.0.0.1; one real Celery worker (solo pool);
-    PostgreSQL (a fresh bench database) and Redis (a bench db, flushed at the start).
+    127.0.0.1 on a free port, DEBUG=0, a SECRET_KEY, ALLOWED_HOSTS=127.0.0.1; one real Celery worker (solo pool)
+    at the CPU priority the production unit gives workers (`nice -n 10`, and the same for its session autogroup;
+    --worker-nice); PostgreSQL (a fresh bench database) and Redis (a bench db, flushed at the start).
   * Before the load: one company (hamilton-coffee and its chart), a superuser with an API token, and a
     `--rows`-row import (transactions.demo_data, the file benchmarks.e2e keeps in var/bench/) POSTed over HTTP;
     the load starts once the worker has claimed that ingest job, so the database and both cores are busy.
@@ -59,6 +60,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 HOST = "127.0.0.1"
 SERVER_READY_TIMEOUT = 60.0
 JOB_START_TIMEOUT = 600.0
+WORKER_NICE = 10  # as deploy/systemd/autoledger-worker@.service runs workers (Nice=10)
 
 
 @dataclass
@@ -87,6 +89,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before a request counts as an error")
     parser.add_argument("--gunicorn-workers", type=int, default=0,
                         help="GUNICORN_WORKERS (default: deploy/gunicorn.conf.py's 2 x cores + 1)")
+    parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
+                        help="the Celery worker's niceness (default 10: Nice= of the production worker unit; "
+                             "0 runs it at the web's priority)")
     parser.add_argument("--idle-requests", type=int, default=200,
                         help="sequential job-status GETs before the import (the idle service time)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the bench database at the end")
@@ -362,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         token = setup_data()
         purge_queues()
         server = start_gunicorn(port)
-        workers = start_workers(1, tag="api-load", log_dir=RUN_VAR_DIR)
+        workers = start_workers(1, tag="api-load", log_dir=RUN_VAR_DIR, nice=args.worker_nice)
         idle = idle_service_times(port, token, count=args.idle_requests)
         print(f"gunicorn on {HOST}:{port}; POSTing the {args.rows:,}-row import ...", flush=True)
         started = time.monotonic()
@@ -389,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             "", *machine_lines()[:5],
             f"load avg:  {load_avg_before} (1/5/15 min, before the load)",
             f"server:    gunicorn --config deploy/gunicorn.conf.py, {workers_count} sync workers, "
-            f"DEBUG={settings.DEBUG}; 1 Celery worker (solo); uploads limit raised to 100000/h",
+            f"DEBUG={settings.DEBUG}; 1 Celery worker (solo, nice {args.worker_nice}); "
+            "uploads limit raised to 100000/h",
             f"import:    {import_note}",
             f"idle:      {idle}", "",
             *results_table(endpoints, args.seconds), "", "status codes:", *status_summary(endpoints),

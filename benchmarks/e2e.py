@@ -209,8 +209,9 @@ def setup_company(*, history: int, rules_wanted: int, analyze: bool = True) -> t
     Company.objects.filter(pk=company.pk).update(post_automatic_decisions=True)
     company.refresh_from_db()
     get_user_model().objects.create_superuser(username="bench", email="bench@example.com", password=None)
-    # This server runs with autovacuum off; analyze the decisions as autovacuum would have. (It does not fix
-    # post_propose's plan: the labeled history makes no decisions, so the table is empty when analyzed.) Not
+    # This server runs with autovacuum off; analyze the decisions as autovacuum would have. (The chunk queries
+    # of classify and post_propose no longer depend on it: they walk the indexes txn_company_uncategorized and
+    # decision_company_decided, whose order is the chunk order; benchmarks/RESULTS.md, 2026-11-28.) Not
     # transactions_transaction: with statistics from the history, the ingest's duplicate probe stops using its
     # index and the 10^6-row import crawls at ≈ 130 rows/s (measured; see benchmarks/RESULTS.md).
     if analyze:
@@ -286,8 +287,26 @@ def create_vendor_rules(*, company: Any, wanted: int) -> tuple[int, int]:
 # --- workers ------------------------------------------------------------------------------------------------
 
 
-def start_workers(count: int, *, tag: str, log_dir: Path = RUN_VAR_DIR) -> list[subprocess.Popen[bytes]]:
-    """`count` Celery workers (solo pool, each its own process group); returns once all logged "ready"."""
+def autogroup_nice(pid: int, nice: int) -> None:
+    """Set the nice value of the session autogroup `pid` leads (no-op where autogroups are off or absent)."""
+    enabled = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if enabled.is_file() and enabled.read_text().strip() == "1":
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+        except OSError as error:
+            print(f"warning: the worker's session keeps nice 0 ({error}): it competes with the web as an equal",
+                  file=sys.stderr, flush=True)
+
+
+def start_workers(
+    count: int, *, tag: str, log_dir: Path = RUN_VAR_DIR, nice: int = 0
+) -> list[subprocess.Popen[bytes]]:
+    """`count` Celery workers (solo pool, each its own process group); returns once all logged "ready".
+
+    `nice`: the workers' CPU priority, as deploy/systemd/autoledger-worker@.service sets it (Nice=10, CPUWeight=10).
+    Each worker is a session of its own, and with the kernel's session autogroups on (a desktop default) a process's
+    nice only ranks it within its session: so the session's group gets the same nice, as the unit's CPUWeight= does
+    for its cgroup under systemd."""
     workers, logs = [], []
     env = {**os.environ, "LOG_LEVEL": "INFO"}
     for index in range(1, count + 1):
@@ -296,9 +315,13 @@ def start_workers(count: int, *, tag: str, log_dir: Path = RUN_VAR_DIR) -> list[
             sys.executable, "-m", "celery", "-A", "ledger_site", "worker", "-Q", ",".join(QUEUES),
             "--pool", "solo", "--without-gossip", "--without-mingle", "-n", f"e2e{index}@%h", "--loglevel", "INFO",
         ]
+        if nice:
+            command = ["nice", "-n", str(nice), *command]
         with log_path.open("wb") as log:
             workers.append(subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True))
+        if nice:
+            autogroup_nice(workers[-1].pid, nice)
         logs.append(log_path)
     deadline = time.monotonic() + WORKER_READY_TIMEOUT
     pending = list(zip(workers, logs))

@@ -21,11 +21,11 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(key_hash=api_token_hash(key), revoked_at__isnull=True)
-            .first()
-        )
+        try:
+            # get(): key_hash is unique, so no ORDER BY (the model's) on every API request.
+            token = ApiToken.objects.select_related("user").get(key_hash=api_token_hash(key), revoked_at__isnull=True)
+        except ApiToken.DoesNotExist:
+            token = None
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()

@@ -7,15 +7,14 @@ from rest_framework.views import APIView
 
 from jobs.api.serializers import JobSerializer
 from ledger_site.api_docs import with_errors
-from jobs.selectors import job_get_for_user, job_list_recent
+from jobs.selectors import job_list_recent, job_status_get_for_user
 from transactions.selectors import company_get_for_user
 
 
 class JobDetailApi(APIView):
     @extend_schema(responses=with_errors({200: JobSerializer}, 401, 404), summary="Status, progress and result of one job")
     def get(self, request: Request, job_id: UUID) -> Response:
-        job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job).data)
+        return Response(JobSerializer(job_status_get_for_user(user=request.user, job_id=job_id)).data)
 
 
 class JobListForCompanyApi(APIView):

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -39,6 +40,81 @@ def test_job_detail_has_the_original_shape(company_a, accountant_a, token_client
     assert body["kind"] == "ingest"
     assert body["company"] == "alpha-bakery"
     assert {"started_at", "finished_at", "error"} <= body.keys()
+
+
+def test_job_detail_serializes_every_field(company_a, accountant_a, token_client_for):
+    started = timezone.now() - timedelta(minutes=2)
+    job = Job.objects.create(company=company_a, kind=JobKind.CLASSIFY, status=JobStatus.FINISHED_WITH_ERRORS,
+                             progress=100, processed_count=7, total_count=8, result={"rejected": 1},
+                             error="1 row rejected", error_code="rows_rejected", started_at=started,
+                             finished_at=started + timedelta(seconds=90), params={"secret": "not shown"})
+
+    body = token_client_for(accountant_a).get(f"/api/jobs/{job.id}").json()
+
+    job.refresh_from_db()
+    assert body == {
+        "job_id": str(job.id), "status": "finished_with_errors", "progress": 100,
+        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "finished_at": (started + timedelta(seconds=90)).isoformat().replace("+00:00", "Z"),
+        "result": {"rejected": 1}, "error": "1 row rejected", "error_code": "rows_rejected", "kind": "classify",
+        "company": "alpha-bakery", "processed_count": 7, "total_count": 8,
+        "created_at": job.created_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+@pytest.fixture(params=["postgresql", "orm"])
+def job_status_path(request, monkeypatch):
+    """The job-status poll's two implementations: its PostgreSQL query, and the ORM everywhere else."""
+    if request.param == "postgresql" and connection.vendor != "postgresql":
+        pytest.skip("the PostgreSQL query needs DATABASE_URL=postgres://...")
+    if request.param == "orm" and connection.vendor == "postgresql":
+        monkeypatch.setattr(connection, "vendor", "orm-fallback")
+    return request.param
+
+
+@pytest.mark.parametrize("who", ["accountant", "superuser"])
+def test_job_status_poll_is_two_lookups(who, job_status_path, company_a, accountant_a, superuser, token_client_for,
+                                        django_assert_num_queries):
+    """Clients poll the job status while an import runs: the token and the job (with the membership check in the
+    same query), each by a unique key, without a DISTINCT subquery or an ORDER BY to plan."""
+    job = Job.objects.create(company=company_a, kind=JobKind.INGEST, status=JobStatus.STARTED)
+    client = token_client_for(accountant_a if who == "accountant" else superuser)
+    assert client.get(f"/api/jobs/{job.id}").status_code == 200  # the first use records last_used_at
+
+    with django_assert_num_queries(2), CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/jobs/{job.id}")
+
+    assert response.status_code == 200
+    token_sql, job_sql = (query["sql"].upper() for query in queries.captured_queries)
+    assert "TRANSACTIONS_APITOKEN" in token_sql and "JOBS_JOB" in job_sql
+    for sql in (token_sql, job_sql):
+        assert "ORDER BY" not in sql and "DISTINCT" not in sql
+
+
+def test_job_status_poll_answers_what_the_serializer_does_to_members_and_superusers_only(
+    job_status_path, company_a, company_b, accountant_a, outsider, superuser, token_client_for
+):
+    started = timezone.now() - timedelta(hours=1)
+    jobs = [
+        Job.objects.create(company=company_a, kind=JobKind.INGEST),
+        Job.objects.create(company=company_a, kind=JobKind.CLASSIFY, status=JobStatus.STARTED, progress=40,
+                           processed_count=400, total_count=1000, started_at=started),
+        Job.objects.create(company=company_a, kind=JobKind.RECONCILE, status=JobStatus.FAILED, progress=100,
+                           error="Der Kontoauszug ist leer", error_code="empty_file", started_at=started,
+                           finished_at=started + timedelta(microseconds=1), result=[{"line": 1, "€": None}]),
+    ]
+    other = Job.objects.create(company=company_b, kind=JobKind.INGEST, result={"imported": 0})
+    member, stranger, root = (token_client_for(user) for user in (accountant_a, outsider, superuser))
+    # The company list serializes model instances with the same JobSerializer.
+    listed = {item["job_id"]: item for item in member.get(f"/api/jobs/company/{company_a.id}").json()}
+
+    for job in jobs:
+        assert member.get(f"/api/jobs/{job.id}").json() == listed[str(job.id)]
+        assert root.get(f"/api/jobs/{job.id}").json() == listed[str(job.id)]
+        assert stranger.get(f"/api/jobs/{job.id}").status_code == 404
+    assert member.get(f"/api/jobs/{other.id}").status_code == 404
+    assert root.get(f"/api/jobs/{other.id}").json()["result"] == {"imported": 0}
+    assert member.get("/api/jobs/00000000-0000-0000-0000-000000000000").status_code == 404
 
 
 def test_company_job_list_is_newest_first_and_capped_at_50(company_a, accountant_a, token_client_for):

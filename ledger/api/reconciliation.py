@@ -53,11 +53,7 @@ class ReconcileRunSerializer(serializers.Serializer):
 
 
 class ReconcileJobSerializer(JobSerializer):
-    reconciliation_id = serializers.IntegerField(source="reconciliation.id", read_only=True)
-
-    class Meta(JobSerializer.Meta):
-        fields = [*JobSerializer.Meta.fields, "reconciliation_id"]
-        read_only_fields = fields
+    reconciliation_id = serializers.IntegerField(source="reconciliation.id", read_only=True)  # after the job's fields
 
 
 class ReconciliationSerializer(serializers.ModelSerializer):

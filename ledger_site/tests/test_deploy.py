@@ -145,6 +145,41 @@ def test_the_systemd_units_verify(tmp_path):
     assert (result.returncode, result.stderr.strip()) == (0, ""), result.stdout + result.stderr
 
 
+def unit_settings(name: str) -> dict[str, str]:
+    """The [Service] lines of one unit in deploy/systemd/, as name -> value."""
+    lines = (DEPLOY / "systemd" / name).read_text().split("[Service]")[1].split("[Install]")[0].splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_workers_run_below_the_web_tiers_cpu_priority():
+    """An import takes every CPU cycle it can get; API requests on the same host must not queue behind it."""
+    web, worker = unit_settings("autoledger-web.service"), unit_settings("autoledger-worker@.service")
+
+    assert int(worker.get("Nice", 0)) > int(web.get("Nice", 0))
+    assert int(worker.get("CPUWeight", 100)) < int(web.get("CPUWeight", 100))
+
+
+def test_gunicorn_workers_import_every_view_before_serving_and_restart_seldom(tmp_path):
+    """A new worker imports the URLconf (and with it pandas and scikit-learn) in post_worker_init, not in its first
+    request; and workers are recycled seldom, with a jitter that keeps them from restarting together."""
+    script = (
+        "import runpy, sys, django\n"
+        "django.setup()\n"
+        "config = runpy.run_path('deploy/gunicorn.conf.py')\n"
+        "assert 'decisions.api.views' not in sys.modules\n"
+        "config['post_worker_init'](None)\n"
+        "print('decisions.api.views' in sys.modules, config['max_requests'], config['max_requests_jitter'])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledger_site.settings_test", "LEDGER_VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    imported, max_requests, jitter = result.stdout.split()
+    assert imported == "True"
+    assert int(max_requests) >= 10_000 and int(jitter) >= int(max_requests) // 5
+
+
 def test_redis_server_takes_the_example_configuration(tmp_path):
     redis_server = shutil.which("redis-server")
     if redis_server is None:
