@@ -14,14 +14,17 @@ What it measures, for each worker count in --workers (default 1 and 2), on a fre
   bench db is flushed.
 
   Timed: POST /api/imports/ of a `--rows`-row unlabeled CSV (transactions.demo_data, kept in var/bench/) with
-  django.test.Client as a superuser, then the Job rows are polled (every 0.1 s) until the ingest job, the
-  classify job it creates and the post_propose job that one creates are final. Then the counts are checked:
+  django.test.Client as a superuser, then the Job rows are polled (every 0.1 s) until the ingest job, every
+  classify job of the import (the segments queued while the file is read, every LEDGER_CLASSIFY_SEGMENT_ROWS
+  rows, and the last one, queued at the end) and every post_propose job they queued are final. Then the
+  counts are checked:
   every imported transaction has exactly one current decision, and every auto-approved decision's transaction
   has a posted journal entry (and nothing else was booked).
 
-  Reported per worker count: ingest, classify and post_propose rows/s (each job's started_at -> finished_at;
-  post_propose rows = entries it booked), the waits between the jobs, end to end rows/s (just before the POST
-  -> the post_propose job's finished_at), and the peak RSS (VmHWM) of every worker process.
+  Reported per worker count: ingest, classify and post_propose rows/s (per kind, the first job's started_at ->
+  the last one's finished_at; post_propose rows = entries booked), the waits between the stages (negative: they
+  overlapped), end to end rows/s (just before the POST -> the last job's finished_at), and the peak RSS
+  (VmHWM) of every worker process.
 
 `--profile` instead runs the three stages in-process under cProfile (same set-up, same file; no workers) and
 prints the functions with the most own time per stage.
@@ -390,6 +393,28 @@ def stage_of(job: dict[str, Any], job_id: str) -> Stage:
                  finished=job["finished_at"].timestamp(), rows=rows, result=result)
 
 
+def import_job_ids(import_id: str, kind: str) -> list[str]:
+    """The import's jobs of one kind: the classify segments queued while it was read and the last one, and the
+    post_propose job each of them queued."""
+    from jobs.models import Job
+
+    return [str(job_id) for job_id in Job.objects.filter(kind=kind, params__import_batch=import_id)
+            .order_by("created_at").values_list("id", flat=True)]
+
+
+def merged_stage(kind: str, stages: list[Stage]) -> Stage:
+    """One stage from several jobs of a kind: the first start to the last finish, rows and counts added up."""
+    result: dict[str, Any] = {"jobs": len(stages), "by_method": Counter()}
+    for stage in stages:
+        for key in ("posted", "proposed", "transactions"):
+            result[key] = result.get(key, 0) + int(stage.result.get(key, 0))
+        result["by_method"].update(stage.result.get("by_method", {}))
+    result["by_method"] = dict(result["by_method"])
+    return Stage(kind=kind, job_id=",".join(stage.job_id for stage in stages), status="finished",
+                 started=min(stage.started for stage in stages), finished=max(stage.finished for stage in stages),
+                 rows=sum(stage.rows for stage in stages), result=result)
+
+
 def submit(client: Any, path: Path) -> str:
     with path.open("rb") as handle:
         response = client.post("/api/imports/", {"company": COMPANY, "bank_account": "1000", "file": handle})
@@ -444,16 +469,20 @@ def measure_run(*, workers_count: int, path: Path, rows: int, args: argparse.Nam
         upload_s = time.time() - t0
         ingest = stage_of(wait_for_job(ingest_id, workers, timeout=args.job_timeout), ingest_id)
         classify_id = ingest.result["classify_job_id"]
-        classify = stage_of(wait_for_job(classify_id, workers, timeout=args.job_timeout), classify_id)
-        post_id = classify.result["post_propose_job_id"]
-        post = stage_of(wait_for_job(post_id, workers, timeout=args.job_timeout), post_id)
+        last_classify = stage_of(wait_for_job(classify_id, workers, timeout=args.job_timeout), classify_id)
+        post_id = last_classify.result["post_propose_job_id"]
+        wait_for_job(post_id, workers, timeout=args.job_timeout)
+        # The segments classified while the file was read, and their post_propose jobs, may still be running.
+        classify, post = (merged_stage(kind, [
+            stage_of(wait_for_job(job_id, workers, timeout=args.job_timeout), job_id)
+            for job_id in import_job_ids(ingest.result["import_id"], kind)]) for kind in ("classify", "post_propose"))
         peak_mb = [memory_mb(worker.pid, "VmHWM") for worker in workers]
     finally:
         stop_workers(workers)
     checks = check_counts(company=company, import_id=ingest.result["import_id"])
     result = RunResult(
         workers=workers_count, rows=ingest.rows, upload_s=upload_s, stages=[ingest, classify, post],
-        end_to_end_s=post.finished - t0, peak_mb=peak_mb, ready_mb=ready_mb, checks=checks,
+        end_to_end_s=max(stage.finished for stage in (ingest, classify, post)) - t0, peak_mb=peak_mb, ready_mb=ready_mb, checks=checks,
         by_method=classify.result.get("by_method", {}),
         rules=Rule.objects.filter(company=company, status=RuleStatus.ACTIVE).count(), code=code,
     )
@@ -467,8 +496,9 @@ def run_line(result: RunResult) -> str:
     return (
         f"  {result.workers} worker(s): {result.rows:,} rows; upload {result.upload_s:.1f} s; "
         f"ingest {ingest.seconds:.1f} s; wait {classify.started - ingest.finished:.1f} s; "
-        f"classify {classify.seconds:.1f} s ({_methods(result.by_method)}); wait {post.started - classify.finished:.1f} s; "
-        f"post_propose {post.seconds:.1f} s ({post.result.get('posted')} posted, {post.result.get('proposed')} "
+        f"classify {classify.seconds:.1f} s in {classify.result['jobs']} job(s) ({_methods(result.by_method)}); "
+        f"wait {post.started - classify.finished:.1f} s; post_propose {post.seconds:.1f} s in {post.result['jobs']} "
+        f"job(s) ({post.result.get('posted')} posted, {post.result.get('proposed')} "
         f"proposed); end to end {result.end_to_end_s:.1f} s; workers {', '.join(f'{mb:.0f}' for mb in result.ready_mb)} "
         f"MB ready, {', '.join(f'{mb:.0f}' for mb in result.peak_mb)} MB peak; checks "
         f"{'OK' if result.checks['ok'] else 'FAILED'} {result.checks}; code {result.code}"

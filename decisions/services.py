@@ -55,8 +55,10 @@ class NewDecision:
     model_version_id: int | None = None
 
 
-def transactions_classify(*, company: Company, import_batch_id: Any = None, job: Any = None) -> dict[str, Any]:
-    """Decide every uncategorized, unconfirmed transaction of the company (or of one import).
+def transactions_classify(*, company: Company, import_batch_id: Any = None, through_line: int | None = None,
+                          job: Any = None) -> dict[str, Any]:
+    """Decide every uncategorized, unconfirmed transaction of the company (or of one import, or of its lines up
+    to `through_line`: a segment classified while the import is still being read).
 
     Chunks of LEDGER_CLASSIFY_CHUNK_ROWS rows, each in its own database transaction: one read (in id order
     along the index txn_company_uncategorized), one matcher pass, one batched model call, the decisions and
@@ -64,7 +66,7 @@ def transactions_classify(*, company: Company, import_batch_id: Any = None, job:
     account) elsewhere) and the hit counters of the rules that fired. Counts by method: rule, ml, ml_suggestion,
     and review (left to people, with the reason); `to_book`: the auto-approved ones post_propose will book.
     """
-    pending = _pending(company=company, import_batch_id=import_batch_id)
+    pending = _pending(company=company, import_batch_id=import_batch_id, through_line=through_line)
     total = pending.count()
     counts: Counter[str] = Counter()
     last_id = 0
@@ -86,11 +88,15 @@ def transactions_classify(*, company: Company, import_batch_id: Any = None, job:
     return {"company": company.slug, "transactions": done, "by_method": by_method, "to_book": to_book}
 
 
-def _pending(*, company: Company, import_batch_id: Any = None) -> Any:
+def _pending(*, company: Company, import_batch_id: Any = None, through_line: int | None = None) -> Any:
     pending = Transaction.objects.filter(
         company=company, status=TransactionStatus.UNCATEGORIZED, confirmed_at__isnull=True
     )
-    return pending.filter(import_batch_id=import_batch_id) if import_batch_id else pending
+    if import_batch_id:
+        pending = pending.filter(import_batch_id=import_batch_id)
+        if through_line is not None:
+            pending = pending.filter(line__lte=through_line)
+    return pending
 
 
 def _chunk_query(pending: Any, *, last_id: int) -> Any:
@@ -288,17 +294,23 @@ def _mirror_on_transactions(decisions: list[NewDecision]) -> None:
 
 
 def classify_job(*, job: Any) -> JobOutcome:
-    """The classify job: params may name one import (`import_batch`); otherwise the whole company. A post_propose
-    job follows: it pairs transfers between the company's own accounts and books what was auto-approved - for an
-    import, that import's decisions only, walked from the mark taken here (ledger.services.postings), so it
-    never reads the company's history."""
+    """The classify job: params may name one import (`import_batch`), and a segment of it (`through_line`: queued
+    while the import is read); otherwise the whole company. A post_propose job follows: it pairs transfers between
+    the company's own accounts and books what was auto-approved - for an import, that import's decisions only,
+    walked from the mark taken here (ledger.services.postings), so it never reads the company's history. A
+    segment that auto-approved nothing has no follow-up (the import's last classify job always has one)."""
     import_batch_id = job.params.get("import_batch")
+    through_line = job.params.get("through_line")
     mark = _decisions_mark(job) if import_batch_id else None
-    result = transactions_classify(company=job.company, import_batch_id=import_batch_id, job=job)
-    params = {} if not import_batch_id else {
-        "import_batch": import_batch_id, "decisions_after": mark, "expected": result["to_book"]}
-    follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by, params=params)
-    result["post_propose_job_id"] = str(follow.id)
+    result = transactions_classify(company=job.company, import_batch_id=import_batch_id, through_line=through_line,
+                                   job=job)
+    result["post_propose_job_id"] = None
+    if through_line is None or result["to_book"]:
+        params = {} if not import_batch_id else {
+            "import_batch": import_batch_id, "decisions_after": mark, "expected": result["to_book"]}
+        follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by,
+                               params=params)
+        result["post_propose_job_id"] = str(follow.id)
     return JobOutcome(result=result)
 
 

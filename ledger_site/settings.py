@@ -268,6 +268,9 @@ if LEDGER_JOB_MAX_ATTEMPTS <= LEDGER_CHUNK_MAX_ATTEMPTS:
 LEDGER_IDEMPOTENCY_TTL_HOURS = env_int("LEDGER_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 LEDGER_INGEST_CHUNK_ROWS = env_int("LEDGER_INGEST_CHUNK_ROWS", 500, minimum=1)
 LEDGER_CLASSIFY_CHUNK_ROWS = env_int("LEDGER_CLASSIFY_CHUNK_ROWS", 2000, minimum=1)
+# A large import's classification starts while it is still being read: each time this many more rows are
+# committed, a classify job for those rows is queued (a second worker takes it). 0: classify only at the end.
+LEDGER_CLASSIFY_SEGMENT_ROWS = env_int("LEDGER_CLASSIFY_SEGMENT_ROWS", 20_000, minimum=0)
 # Two opposite bank lines of the company's own accounts at most this many days apart may be one transfer.
 LEDGER_TRANSFER_WINDOW_DAYS = env_int("LEDGER_TRANSFER_WINDOW_DAYS", 3, minimum=0)
 # The books keep one currency: the reports name it and the journal exports (hledger, beancount) write it as the

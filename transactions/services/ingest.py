@@ -5,6 +5,11 @@ records its duplicates and row errors, advances the batch checkpoint (`rows_done
 A re-run after a crash skips the committed rows, so a file is imported exactly once, with no gap. A chunk that
 keeps killing the worker is skipped after LEDGER_CHUNK_MAX_ATTEMPTS tries, its rows rejected with the reason
 (`chunk_attempts.py`).
+
+An unlabeled import is classified in segments while it is read: whenever another LEDGER_CLASSIFY_SEGMENT_ROWS
+rows are committed, the chunk that crosses the mark also queues a classify job for the lines up to its last
+one (`through_line`), so a second worker classifies (and books) the first rows while the first worker still
+reads the file. The job queued at the end classifies whatever of the import is still pending.
 """
 from __future__ import annotations
 
@@ -107,6 +112,7 @@ def _ingest_chunks(*, batch: ImportBatch, job: Job, handle: object, items: Itera
                     written = (_write_chunk(batch=batch, items=chunk) if allowed
                                else _reject_chunk(batch=batch, items=chunk, first_row=position))
                     _advance_checkpoint(batch=batch, rows_done=position + len(chunk), chunk=written)
+                    _classify_segment_queue(batch=batch, job=job, rows_before=position, chunk=chunk)
                     job_progress(job=job, processed=position + len(chunk), total=None,
                                  percent=_percent_read(handle, batch.size_bytes))
         except Exception:
@@ -120,6 +126,18 @@ def _ingest_chunks(*, batch: ImportBatch, job: Job, handle: object, items: Itera
         import_rows_record(  # after the commit: a rolled-back chunk counts nothing
             imported=written.imported, duplicates=written.duplicates, rejected=len(written.errors)
         )
+
+
+def _classify_segment_queue(*, batch: ImportBatch, job: Job, rows_before: int,
+                            chunk: list[CandidateRow | RowError]) -> None:
+    """Queue the classification of the rows so far when this chunk crosses a multiple of
+    LEDGER_CLASSIFY_SEGMENT_ROWS. In the chunk's transaction: only the run that commits the chunk queues it (and
+    the job is sent after the commit), so each segment gets one job."""
+    segment = settings.LEDGER_CLASSIFY_SEGMENT_ROWS
+    if batch.labeled or not segment or (rows_before + len(chunk)) // segment == rows_before // segment:
+        return
+    job_create(company=batch.company, kind=JobKind.CLASSIFY, created_by=job.created_by,
+               params={"import_batch": str(batch.id), "through_line": chunk[-1].line})
 
 
 def _chunk_enter(*, batch: ImportBatch, items: Iterator[object], position: int) -> tuple[int, bool]:
@@ -161,7 +179,8 @@ def _import_batch_finish(*, batch: ImportBatch, job: Job) -> JobOutcome:
         batch.refresh_from_db()
         summary = import_batch_summary(batch=batch)
         if not first:
-            classify = Job.objects.filter(kind=JobKind.CLASSIFY, params__import_batch=str(batch.id)).first()
+            classify = (Job.objects.filter(kind=JobKind.CLASSIFY, params__import_batch=str(batch.id))
+                        .exclude(params__has_key="through_line").first())
             if classify is not None:
                 summary["classify_job_id"] = str(classify.id)
             return JobOutcome(result=summary, has_errors=batch.rejected_count > 0)

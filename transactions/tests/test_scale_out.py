@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
@@ -86,9 +87,13 @@ def test_two_workers_on_one_import_write_every_row_exactly_once(
     result = job.result
     assert (result["rows"], result["imported"], result["duplicates"], result["rejected"]) == (ROWS, ROWS, 0, 0)
     assert result["rows"] == result["imported"] + result["duplicates"] + result["rejected"]
-    # ... the import finished once: one audit entry, one classification job
+    # ... the import finished once: one audit entry, one classification job at the end, and one per segment of
+    # LEDGER_CLASSIFY_SEGMENT_ROWS queued while it was read - each once, by the run that wrote the chunk crossing it
     assert AuditEvent.objects.filter(action="import.finish", object_id=str(batch.id)).count() == 1
-    assert Job.objects.filter(kind=JobKind.CLASSIFY, params__import_batch=str(batch.id)).count() == 1
+    classify = Job.objects.filter(kind=JobKind.CLASSIFY, params__import_batch=str(batch.id))
+    assert classify.exclude(params__has_key="through_line").count() == 1
+    segments = [job.params["through_line"] for job in classify.filter(params__has_key="through_line")]
+    assert sorted(segments) == sorted(set(segments)) and len(segments) == ROWS // settings.LEDGER_CLASSIFY_SEGMENT_ROWS
     assert (batch.chunk_failures.count(), batch.chunk_attempts) == (0, 0)  # no chunk failed, none in flight
     # ... the two runs did take turns: a run found chunks written by the other one and caught up with them
     assert "another run wrote the rows" in "".join(w.log_path.read_text(errors="replace") for w in workers), logs()
