@@ -50,7 +50,7 @@ class Decision(models.Model):
     status = models.CharField(max_length=15, choices=DecisionStatus.choices)
     is_current = models.BooleanField(default=True)
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,8 +69,14 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["transaction", "-created_at"], name="decision_transaction_history"),
             models.Index(fields=["company", "status", "-created_at"], name="decision_company_status"),
-            models.Index(fields=["rule", "is_current"], name="decision_rule_current"),
-            models.Index(fields=["model_version", "created_at"], name="decision_model_recent"),
+            # Partial where the column is mostly empty: a rule decision has no model, a model decision no rule, and
+            # only people's decisions have a reviewer. Every lookup names one (`rule_id = X`), so these serve it,
+            # and classify writes ~100,000 rows a minute without entries for the empty ones (≈ 6 % of its time).
+            models.Index(fields=["rule", "is_current"], condition=models.Q(rule__isnull=False),
+                         name="decision_rule_current"),
+            models.Index(fields=["model_version", "created_at"], condition=models.Q(model_version__isnull=False),
+                         name="decision_model_recent"),
+            models.Index(fields=["reviewer"], condition=models.Q(reviewer__isnull=False), name="decision_reviewer"),
             # post_propose's chunk walk in id order over the decisions it may book (ledger.services.postings).
             models.Index(fields=["company", "id"],
                          condition=models.Q(is_current=True, status__in=["approved", "auto_approved"]),

@@ -233,3 +233,22 @@ def test_classify_writes_every_decision_with_its_explanation_and_mirrors_it(comp
     staples_accounts = Transaction.objects.filter(id__in=[line.id for line in staples]).values_list("account__code",
                                                                                                    flat=True)
     assert set(staples_accounts) == {"6100"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a plan of PostgreSQL's")
+@pytest.mark.parametrize(("lookup", "index"), [
+    ({"rule_id": 1, "is_current": True}, "decision_rule_current"),
+    ({"model_version_id": 1, "created_at__gte": "2026-01-01T00:00:00Z"}, "decision_model_recent"),
+    ({"reviewer_id": 1}, "decision_reviewer"),
+])
+def test_the_partial_indexes_of_mostly_empty_columns_serve_lookups_by_a_value(db, lookup, index):
+    """rule, model_version and reviewer are indexed only where set (classify writes no entries for the empty
+    ones); a lookup by a value implies the column is set, so the planner may use them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [index])
+        [(definition,)] = cursor.fetchall()
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny test table would be scanned anyway
+        plan = Decision.objects.filter(**lookup).explain()
+
+    assert definition.endswith("IS NOT NULL)"), definition
+    assert index in plan, plan

@@ -98,3 +98,12 @@ def test_a_labeled_import_queues_no_classification(company_a, segmented):
     batch = run_import(company_a, content, labeled=True)
 
     assert batch.imported_count == ROWS and classify_jobs(batch) == []
+
+
+def test_the_recent_jobs_on_the_home_page_name_a_segments_lines(client, company_a, admin_a, segmented):
+    run_import(company_a, statement())
+    client.force_login(admin_a)
+
+    html = client.get("/").content.decode()
+
+    assert "(rows to line 7)" in html and "(rows to line 13)" in html

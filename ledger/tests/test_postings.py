@@ -105,6 +105,26 @@ def test_an_unbalanced_entry_is_refused_at_commit_even_through_raw_sql(company_a
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
+def test_an_entry_left_without_lines_is_refused_and_one_deleted_with_its_lines_is_not(company_a):
+    """The other two verdicts of the balance check at commit: lines = 0 is unbalanced while the entry exists; a
+    proposed entry withdrawn together with its lines needs no check."""
+    _decide(company_a, "STAPLES", "-12.50", "6100")
+    journal_entries_propose(company=company_a)
+    entry = JournalEntry.objects.get()
+
+    with pytest.raises(DatabaseError, match=r"not balanced \(0 lines"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_journalline WHERE entry_id = %s", [entry.pk])
+    assert JournalLine.objects.filter(entry=entry).count() == 2
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM ledger_journalline WHERE entry_id = %s", [entry.pk])
+        cursor.execute("DELETE FROM ledger_journalentry WHERE id = %s", [entry.pk])
+    assert not JournalEntry.objects.exists() and not JournalLine.objects.exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
 def test_a_posted_entry_and_its_lines_cannot_change(company_a):
     company_a.post_automatic_decisions = True
     company_a.save()
