@@ -107,6 +107,7 @@ class WorkerProcess:
 
     log_path: Path
     extra_env: dict[str, str]
+    queues: str = "high,default,low"
     process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -121,7 +122,7 @@ class WorkerProcess:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "ledger_site", "worker", "-B", "-s", str(schedule),
-             "-Q", "high,default,low", "--concurrency", "1", "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
+             "-Q", self.queues, "--concurrency", "1", "-n", f"test-{uuid.uuid4().hex[:8]}@%h",
              "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -150,8 +151,8 @@ def worker_factory(transactional_db, tmp_path) -> Iterator[Callable[..., WorkerP
     _purge_test_queues()
     workers: list[WorkerProcess] = []
 
-    def start(**extra_env: str) -> WorkerProcess:
-        worker = WorkerProcess(log_path=tmp_path / f"worker{len(workers)}.log", extra_env=extra_env)
+    def start(*, queues: str = "high,default,low", **extra_env: str) -> WorkerProcess:
+        worker = WorkerProcess(log_path=tmp_path / f"worker{len(workers)}.log", extra_env=extra_env, queues=queues)
         worker.start()
         workers.append(worker)
         return worker

@@ -532,8 +532,11 @@ def results_table(results: list[RunResult]) -> list[str]:
 
 def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
     """The three stages in-process, each under cProfile; returns the report lines."""
+    from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.db import connection
+
+    settings.LEDGER_CLASSIFY_SEGMENT_ROWS = 0  # one chain, ingest -> classify -> post_propose, each job profiled
 
     from jobs.models import Job
     from jobs.services import job_run

@@ -297,17 +297,20 @@ def classify_job(*, job: Any) -> JobOutcome:
     """The classify job: params may name one import (`import_batch`), and a segment of it (`through_line`: queued
     while the import is read); otherwise the whole company. A post_propose job follows: it pairs transfers between
     the company's own accounts and books what was auto-approved - for an import, that import's decisions only,
-    walked from the mark taken here (ledger.services.postings), so it never reads the company's history. A
-    segment that auto-approved nothing has no follow-up (the import's last classify job always has one)."""
+    walked from the mark taken here to the highest decision id when this job ends (ledger.services.postings), so
+    it never reads the company's history nor, for a segment, the later segments' decisions. A segment that
+    auto-approved nothing has no follow-up, unless it is a re-run: its first attempt may have committed every
+    chunk and died before queueing one (the import's last classify job always has one)."""
     import_batch_id = job.params.get("import_batch")
     through_line = job.params.get("through_line")
     mark = _decisions_mark(job) if import_batch_id else None
     result = transactions_classify(company=job.company, import_batch_id=import_batch_id, through_line=through_line,
                                    job=job)
     result["post_propose_job_id"] = None
-    if through_line is None or result["to_book"]:
+    if through_line is None or result["to_book"] or job.attempts > 1:
         params = {} if not import_batch_id else {
-            "import_batch": import_batch_id, "decisions_after": mark, "expected": result["to_book"]}
+            "import_batch": import_batch_id, "decisions_after": mark, "expected": result["to_book"],
+            "decisions_through": Decision.objects.order_by("-id").values_list("id", flat=True).first() or 0}
         follow, _ = job_create(company=job.company, kind=JobKind.POST_PROPOSE, created_by=job.created_by,
                                params=params)
         result["post_propose_job_id"] = str(follow.id)

@@ -107,3 +107,50 @@ def test_the_recent_jobs_on_the_home_page_name_a_segments_lines(client, company_
     html = client.get("/").content.decode()
 
     assert "(rows to line 7)" in html and "(rows to line 13)" in html
+
+
+def test_each_segments_post_propose_books_its_own_stretch_of_decisions(company_a, admin_a, segmented):
+    """With one worker every classify job runs before any post_propose: the first one's post_propose must still
+    book only its segment (decisions up to the highest id when its classify job ended), not walk the rest."""
+    rule_create(company=company_a, user=admin_a, raw=vendor_rule("STAPLES"))
+    batch = run_import(company_a, statement())
+    jobs = classify_jobs(batch)
+    for job in jobs:
+        job_run(job_id=job.id, worker="test")
+    first, second = (Job.objects.get(id=Job.objects.get(id=job.id).result["post_propose_job_id"]) for job in jobs[:2])
+
+    job_run(job_id=first.id, worker="test")
+    assert sorted(JournalEntry.objects.values_list("source_transaction__line", flat=True)) == [4, 7]
+
+    job_run(job_id=second.id, worker="test")
+    assert sorted(JournalEntry.objects.values_list("source_transaction__line", flat=True)) == [4, 7, 10, 13]
+
+
+def test_a_segment_rerun_after_its_chunks_committed_still_queues_its_post_propose(company_a, admin_a, segmented):
+    """The first attempt wrote every decision of the segment and died before queueing the post_propose: the re-run
+    finds nothing pending, and must still queue one over the first attempt's decisions (its mark is kept)."""
+    from decisions.services import _decisions_mark, transactions_classify
+
+    rule_create(company=company_a, user=admin_a, raw=vendor_rule("STAPLES"))
+    batch = run_import(company_a, statement())
+    first = classify_jobs(batch)[0]
+    _decisions_mark(first)  # the first attempt: its mark, then its committed chunks
+    transactions_classify(company=company_a, import_batch_id=batch.id, through_line=first.params["through_line"])
+    Job.objects.filter(id=first.id).update(attempts=1)  # ... then the worker died
+
+    job_run(job_id=first.id, worker="test")
+
+    first.refresh_from_db()
+    assert (first.attempts, first.result["transactions"], first.result["to_book"]) == (2, 0, 0)
+    job_run(job_id=first.result["post_propose_job_id"], worker="test")
+    assert sorted(JournalEntry.objects.values_list("source_transaction__line", flat=True)) == [4, 7]
+
+
+def test_a_late_duplicate_ingest_run_reports_the_imports_last_classify_job(company_a, segmented):
+    from transactions.services.ingest import import_batch_ingest
+
+    batch = run_import(company_a, statement())
+
+    again = import_batch_ingest(job=Job.objects.get(id=batch.job_id)).result
+
+    assert again["classify_job_id"] == str(classify_jobs(batch)[-1].id)

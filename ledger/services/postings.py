@@ -97,13 +97,16 @@ def _unbooked_decisions(company: Company) -> Any:
 
 
 def journal_entries_propose(*, company: Company, job: Any = None, import_batch_id: Any = None,
-                            decisions_after: int = 0, expected: int | None = None) -> dict[str, Any]:
+                            decisions_after: int = 0, decisions_through: int | None = None,
+                            expected: int | None = None) -> dict[str, Any]:
     """Book every decided, unbooked transaction of the company, in chunks; returns counts.
 
     `import_batch_id`: only that import's transactions (the post_propose job its classify job starts). All their
     decisions were written after decision id `decisions_after` (the mark the classify job took before its first
-    chunk), so the walk starts there and never reads the company's older decisions, booked or not; the progress
-    total is `expected` (what classify auto-approved) instead of a count over the history. Decided rows left
+    chunk), so the walk starts there and never reads the company's older decisions, booked or not; it ends at
+    `decisions_through` (the highest decision id when that job finished), so of an import classified in segments
+    each segment's job walks its own stretch; the progress total is `expected` (what classify auto-approved)
+    instead of a count over the history. Decided rows left
     unbooked by anything else are booked by the company-wide run (no import: POST /api/post/propose).
     """
     chunk_size = settings.LEDGER_CLASSIFY_CHUNK_ROWS
@@ -120,7 +123,7 @@ def journal_entries_propose(*, company: Company, job: Any = None, import_batch_i
     clashes = 0
     while True:
         bookings = [Booking(*row) for row in _chunk_query(company=company, last_id=last_id, size=chunk_size,
-                                                          import_batch_id=import_batch_id)]
+                                                          import_batch_id=import_batch_id, through=decisions_through)]
         if not bookings:
             break
         try:
@@ -142,13 +145,16 @@ def journal_entries_propose(*, company: Company, job: Any = None, import_batch_i
     return {"company": company.slug, **counts, "transfers": transfers}
 
 
-def _chunk_query(*, company: Company, last_id: int, size: int, import_batch_id: Any = None) -> Any:
+def _chunk_query(*, company: Company, last_id: int, size: int, import_batch_id: Any = None,
+                 through: int | None = None) -> Any:
     """The next decisions to book after `last_id`, in id order: the walk of the index decision_company_decided,
     so a chunk reads its own rows, not every decision left. Only the fields booking reads (the JSON explanation
     and alternatives are most of a decision's bytes)."""
     decisions = _unbooked_decisions(company).filter(id__gt=last_id)
     if import_batch_id is not None:
         decisions = decisions.filter(transaction__import_batch_id=import_batch_id)
+    if through is not None:
+        decisions = decisions.filter(id__lte=through)
     return decisions.order_by("id").values_list(*BOOKING_FIELDS)[:size]
 
 
@@ -443,10 +449,11 @@ def actor_of(user: Any) -> Any:
 def post_propose_job(*, job: Any) -> JobOutcome:
     """The post_propose job (after every classify job, or POST /api/post/propose): pair transfers, book the
     company's decided transactions - only one import's when its classify job started this one (params
-    `import_batch`, `decisions_after`, `expected`: see `journal_entries_propose`)."""
+    `import_batch`, `decisions_after`, `decisions_through`, `expected`: see `journal_entries_propose`)."""
     params = job.params or {}
     if params.get("import_batch") is None:
         return JobOutcome(result=journal_entries_propose(company=job.company, job=job))
     return JobOutcome(result=journal_entries_propose(
         company=job.company, job=job, import_batch_id=params["import_batch"],
-        decisions_after=int(params.get("decisions_after") or 0), expected=params.get("expected")))
+        decisions_after=int(params.get("decisions_after") or 0), decisions_through=params.get("decisions_through"),
+        expected=params.get("expected")))

@@ -39,7 +39,8 @@ def test_two_workers_on_one_import_write_every_row_exactly_once(
     # Given a 200,000-row statement and two workers consuming the same queues
     statement = tmp_path / "statement.csv"
     statement.write_bytes(bank_csv(ROWS))
-    workers = [worker_factory(), worker_factory()]
+    # (the ingest queue only: the classify jobs the import queues as it goes must not keep the second one busy)
+    workers = [worker_factory(queues="high"), worker_factory(queues="high")]
     client = token_client_for(accountant_a)
     with statement.open("rb") as handle:
         upload = SimpleUploadedFile("statement.csv", handle.read())
