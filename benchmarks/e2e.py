@@ -482,7 +482,8 @@ def measure_run(*, workers_count: int, path: Path, rows: int, args: argparse.Nam
     checks = check_counts(company=company, import_id=ingest.result["import_id"])
     result = RunResult(
         workers=workers_count, rows=ingest.rows, upload_s=upload_s, stages=[ingest, classify, post],
-        end_to_end_s=max(stage.finished for stage in (ingest, classify, post)) - t0, peak_mb=peak_mb, ready_mb=ready_mb, checks=checks,
+        end_to_end_s=max(stage.finished for stage in (ingest, classify, post)) - t0, peak_mb=peak_mb,
+        ready_mb=ready_mb, checks=checks,
         by_method=classify.result.get("by_method", {}),
         rules=Rule.objects.filter(company=company, status=RuleStatus.ACTIVE).count(), code=code,
     )
