@@ -10,7 +10,7 @@ from django.http import Http404
 
 from ledger_site.api_docs import MAX_ID
 from transactions.filters import TransactionFilter
-from transactions.models import AuditEvent, Company, ImportBatch, Membership, Role, Transaction
+from transactions.models import Account, AuditEvent, Company, ImportBatch, Membership, Role, Transaction
 
 ROLE_RANK = {Role.ACCOUNTANT: 1, Role.REVIEWER: 2, Role.ADMIN: 3}
 
@@ -137,3 +137,8 @@ def audit_events_for_company(*, company: Company, params: Any) -> QuerySet:
     if params.get("date_to"):
         events = events.filter(created_at__date__lte=params["date_to"])
     return events
+
+
+def company_has_two_bank_accounts(*, company_id: int) -> bool:
+    """Whether the company can have transfers between its own bank accounts (they need two)."""
+    return Account.objects.filter(company_id=company_id, is_bank=True).count() > 1

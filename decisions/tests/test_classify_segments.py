@@ -10,7 +10,7 @@ from jobs.services import job_run
 from ledger.models import JournalEntry
 from rules.services.lifecycle import rule_create
 from rules.tests.factories import vendor_rule
-from transactions.models import Transaction
+from transactions.models import Account, Transaction
 from transactions.tests.test_ingest import run_import
 
 ROWS = 12  # file lines 2..13
@@ -85,6 +85,16 @@ def test_each_segment_decides_its_own_lines_and_the_last_job_what_is_left(compan
 def test_an_import_smaller_than_a_segment_or_with_segments_off_has_one_classify_job(company_a, segmented, settings,
                                                                                     segment_rows):
     settings.LEDGER_CLASSIFY_SEGMENT_ROWS = segment_rows
+
+    batch = run_import(company_a, statement())
+
+    assert [job.params.get("through_line") for job in classify_jobs(batch)] == [None]
+
+
+def test_a_company_with_two_bank_accounts_classifies_an_import_at_the_end_only(company_a, segmented):
+    """Every post_propose pairs transfers between its bank accounts first: not once per segment, with part of
+    the file read."""
+    Account.objects.create(company=company_a, code="1010", name="Savings", type="asset", is_bank=True)
 
     batch = run_import(company_a, statement())
 

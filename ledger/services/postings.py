@@ -33,6 +33,7 @@ from ledger.selectors import booked
 from ledger.services.locks import transactions_lock_free
 from ledger.services.transfers import transfers_book
 from transactions.models import Account, Company, Transaction, TransactionStatus
+from transactions.selectors import company_has_two_bank_accounts
 from transactions.services.audit import audit_record
 
 DECIDED = (DecisionStatus.APPROVED, DecisionStatus.AUTO_APPROVED)
@@ -113,7 +114,7 @@ def journal_entries_propose(*, company: Company, job: Any = None, import_batch_i
     # First: a transfer is one entry, not income plus expense. A pair needs lines on two different bank
     # accounts, so a company whose lines are all on one account has none; the pairing query (a self-join over
     # all its unbooked lines) is then skipped - it takes seconds per 10^4 lines.
-    transfers = transfers_book(company=company) if _has_two_bank_accounts(company) else 0
+    transfers = transfers_book(company=company) if company_has_two_bank_accounts(company_id=company.id) else 0
     if import_batch_id is None:
         total = _unbooked_decisions(company).count()
         last_id = 0
@@ -156,11 +157,6 @@ def _chunk_query(*, company: Company, last_id: int, size: int, import_batch_id: 
     if through is not None:
         decisions = decisions.filter(id__lte=through)
     return decisions.order_by("id").values_list(*BOOKING_FIELDS)[:size]
-
-
-def _has_two_bank_accounts(company: Company) -> bool:
-    """Whether the company has two bank accounts (transfers need two)."""
-    return Account.objects.filter(company=company, is_bank=True).count() > 1
 
 
 def _splits_by_transaction(transaction_ids: list[int]) -> dict[int, list[tuple[int, Decimal]]]:

@@ -31,6 +31,7 @@ from jobs.models import Job, JobKind
 from jobs.services import job_create, job_progress
 from ledger_site.metrics import import_rows_record
 from transactions.exceptions import ImportRejected
+from transactions.selectors import company_has_two_bank_accounts
 from transactions.models import (
     Account,
     ImportBatch,
@@ -132,9 +133,15 @@ def _classify_segment_queue(*, batch: ImportBatch, job: Job, rows_before: int,
                             chunk: list[CandidateRow | RowError]) -> None:
     """Queue the classification of the rows so far when this chunk crosses a multiple of
     LEDGER_CLASSIFY_SEGMENT_ROWS. In the chunk's transaction: only the run that commits the chunk queues it (and
-    the job is sent after the commit), so each segment gets one job."""
+    the job is sent after the commit), so each segment gets one job.
+
+    Not for a company with two bank accounts: every post_propose job first pairs transfers between them (a
+    self-join over all its unbooked lines), which would then run once per segment, each time with part of the
+    file; such an import keeps one classify job, at the end."""
     segment = settings.LEDGER_CLASSIFY_SEGMENT_ROWS
     if batch.labeled or not segment or (rows_before + len(chunk)) // segment == rows_before // segment:
+        return
+    if company_has_two_bank_accounts(company_id=batch.company_id):
         return
     job_create(company=batch.company, kind=JobKind.CLASSIFY, created_by=job.created_by,
                params={"import_batch": str(batch.id), "through_line": chunk[-1].line})
