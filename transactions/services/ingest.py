@@ -6,10 +6,11 @@ A re-run after a crash skips the committed rows, so a file is imported exactly o
 keeps killing the worker is skipped after LEDGER_CHUNK_MAX_ATTEMPTS tries, its rows rejected with the reason
 (`chunk_attempts.py`).
 
-An unlabeled import is classified in segments while it is read: whenever another LEDGER_CLASSIFY_SEGMENT_ROWS
-rows are committed, the chunk that crosses the mark also queues a classify job for the lines up to its last
-one (`through_line`), so a second worker classifies (and books) the first rows while the first worker still
-reads the file. The job queued at the end classifies whatever of the import is still pending.
+An unlabeled import of a company with one bank account is classified in segments while it is read: whenever
+another LEDGER_CLASSIFY_SEGMENT_ROWS rows are committed, the chunk that crosses the mark also queues a classify
+job for the lines up to its last one (`through_line`), so a second worker classifies (and books) the first rows
+while the first worker still reads the file. The job queued at the end classifies whatever of the import is
+still pending.
 """
 from __future__ import annotations
 
@@ -31,7 +32,6 @@ from jobs.models import Job, JobKind
 from jobs.services import job_create, job_progress
 from ledger_site.metrics import import_rows_record
 from transactions.exceptions import ImportRejected
-from transactions.selectors import company_has_two_bank_accounts
 from transactions.models import (
     Account,
     ImportBatch,
@@ -42,6 +42,7 @@ from transactions.models import (
     TransactionStatus,
 )
 from transactions.parsing import FileRejected, Layout, ParsedRow, RowError, iter_rows
+from transactions.selectors import company_has_two_bank_accounts
 from transactions.services.audit import audit_record
 from transactions.services.chunk_attempts import (
     chunk_attempt_begin,
