@@ -29,9 +29,16 @@ What it measures, for each worker count in --workers (default 1 and 2), on a fre
 `--profile` instead runs the three stages in-process under cProfile (same set-up, same file; no workers) and
 prints the functions with the most own time per stage.
 
+`--cpu` instead runs the three stages in-process (no workers, no profiler) and reports, per stage and per
+imported transaction, the CPU of this process and of the PostgreSQL server (every `postgres` process on this
+machine, from /proc), with the rate the database alone would allow on all cores if Python took no time:
+the ceiling of any worker count. `--without-foreign-keys` drops the foreign keys of the four written tables
+first, to show what the per-row key checks cost (the product keeps them).
+
     .venv/bin/python -m benchmarks.e2e                          # --rows 1000000 --workers 1 2
     .venv/bin/python -m benchmarks.e2e --rows 100000 --workers 1
     .venv/bin/python -m benchmarks.e2e --rows 100000 --profile
+    .venv/bin/python -m benchmarks.e2e --rows 100000 --cpu [--without-foreign-keys]
 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/autoledger_e2e_bench; its name must contain "bench":
 it is dropped and re-created for every worker count, and dropped at the end unless --keep-db) and REDIS_URL
@@ -54,7 +61,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from benchmarks.ingest import (
     BENCH_DIR, QUEUES, REPO_ROOT, drop_database, machine_lines, memory_mb, pipeline_hash, purge_queues,
@@ -126,6 +133,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--job-timeout", type=float, default=3600.0, help="seconds per job before giving up")
     parser.add_argument("--profile", action="store_true",
                         help="run the three stages in-process under cProfile instead of timing workers")
+    parser.add_argument("--cpu", action="store_true",
+                        help="run the three stages in-process and report the CPU per row of Python and of the "
+                             "database server, instead of timing workers")
+    parser.add_argument("--without-foreign-keys", action="store_true",
+                        help="with --profile or --cpu: drop the foreign keys of the written tables first "
+                             "(what the per-row key checks cost; the product keeps them)")
     parser.add_argument("--profile-lines", type=int, default=25, help="functions printed per stage with --profile")
     parser.add_argument("--no-analyze", action="store_true",
                         help="leave decisions_decision unanalyzed after the set-up (this server has autovacuum off)")
@@ -384,13 +397,17 @@ def stage_of(job: dict[str, Any], job_id: str) -> Stage:
     if job["status"] not in ("finished", "finished_with_errors"):
         raise RuntimeError(f"{job['kind']} job {job_id} ended {job['status']}: {job['error']}")
     result = job["result"] or {}
-    rows = {
-        "ingest": lambda: int(result.get("imported", 0)),
-        "classify": lambda: int(result.get("transactions", 0)),
-        "post_propose": lambda: int(result.get("posted", 0)) + int(result.get("proposed", 0)),
-    }[job["kind"]]()
     return Stage(kind=job["kind"], job_id=job_id, status=job["status"], started=job["started_at"].timestamp(),
-                 finished=job["finished_at"].timestamp(), rows=rows, result=result)
+                 finished=job["finished_at"].timestamp(), rows=stage_rows(job["kind"], result), result=result)
+
+
+def stage_rows(kind: str, result: dict[str, Any]) -> int:
+    """A job's own rows: transactions imported, transactions decided, or entries booked."""
+    if kind == "ingest":
+        return int(result.get("imported", 0))
+    if kind == "classify":
+        return int(result.get("transactions", 0))
+    return int(result.get("posted", 0)) + int(result.get("proposed", 0))
 
 
 def import_job_ids(import_id: str, kind: str) -> list[str]:
@@ -531,13 +548,15 @@ def results_table(results: list[RunResult]) -> list[str]:
 # --- profile ------------------------------------------------------------------------------------------------
 
 
-def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
-    """The three stages in-process, each under cProfile; returns the report lines."""
+def run_stages_in_process(*, path: Path, args: argparse.Namespace,
+                          measure: Callable[[str, Callable[[], None]], Any]) -> list[tuple[str, Any, Any]]:
+    """Set up, then run the import's three jobs one after the other in this process, each through
+    `measure(kind, run)`. Returns (kind, finished Job, what `measure` returned) per stage."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.db import connection
 
-    settings.LEDGER_CLASSIFY_SEGMENT_ROWS = 0  # one chain, ingest -> classify -> post_propose, each job profiled
+    settings.LEDGER_CLASSIFY_SEGMENT_ROWS = 0  # one chain, ingest -> classify -> post_propose, one job each
 
     from jobs.models import Job
     from jobs.services import job_run
@@ -545,17 +564,32 @@ def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
     from transactions.services.imports import import_batch_submit
 
     company, _ = setup_company(history=args.history, rules_wanted=args.rules, analyze=not args.no_analyze)
-    from django.contrib.auth import get_user_model
-
+    if args.without_foreign_keys:
+        foreign_keys_drop()
     user = get_user_model().objects.get(username="bench")
     bank_account = Account.objects.get(company=company, is_bank=True, code="1000")
     with path.open("rb") as handle:
         batch = import_batch_submit(company=company, bank_account=bank_account,
                                     upload=SimpleUploadedFile(path.name, handle.read()), filename=path.name,
                                     user=user, labeled=False, enqueue=False)
-    lines: list[str] = []
+    stages: list[tuple[str, Any, Any]] = []
     job_id = str(batch.job_id)
     for kind, next_key in (("ingest", "classify_job_id"), ("classify", "post_propose_job_id"), ("post_propose", "")):
+        measured = measure(kind, lambda: job_run(job_id=job_id, worker="in-process"))
+        job = Job.objects.get(id=job_id)
+        if job.status not in ("finished", "finished_with_errors"):
+            raise RuntimeError(f"{kind} job ended {job.status}: {job.error}")
+        stages.append((kind, job, measured))
+        if next_key:
+            job_id = (job.result or {})[next_key]
+    return stages
+
+
+def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
+    """The three stages in-process, each under cProfile; returns the report lines."""
+    from django.db import connection
+
+    def profiled(kind: str, run: Callable[[], None]) -> tuple[float, Counter[str], Counter[str], pstats.Stats]:
         profiler = cProfile.Profile()
         sql_seconds: Counter[str] = Counter()
         sql_calls: Counter[str] = Counter()
@@ -572,14 +606,15 @@ def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
         started = time.perf_counter()
         with connection.execute_wrapper(timed):
             profiler.enable()
-            job_run(job_id=job_id, worker="profile")
+            run()
             profiler.disable()
-        seconds = time.perf_counter() - started
-        job = Job.objects.get(id=job_id)
-        if job.status not in ("finished", "finished_with_errors"):
-            raise RuntimeError(f"{kind} job ended {job.status}: {job.error}")
+        return time.perf_counter() - started, sql_seconds, sql_calls, pstats.Stats(profiler)
+
+    lines: list[str] = []
+    for kind, job, (seconds, sql_seconds, sql_calls, stats) in run_stages_in_process(
+            path=path, args=args, measure=profiled):
         report = io.StringIO()
-        stats = pstats.Stats(profiler, stream=report)
+        stats.stream = report  # type: ignore[attr-defined]
         total = sum(entry[2] for entry in stats.stats.values())  # type: ignore[attr-defined]
         stats.sort_stats("tottime").print_stats(args.profile_lines)
         lines += ["", f"### {kind}: {seconds:.1f} s wall under cProfile ({total:.1f} s profiled own time); "
@@ -587,9 +622,81 @@ def profile_stages(*, path: Path, args: argparse.Namespace) -> list[str]:
                   f"SQL: {sum(sql_calls.values())} statements, {sum(sql_seconds.values()):.1f} s; the slowest kinds:",
                   *(f"  {sql_seconds[key]:7.2f} s {sql_calls[key]:5d}x  {key}" for key, _ in sql_seconds.most_common(6)),
                   *_trim(report.getvalue())]
-        if next_key:
-            job_id = (job.result or {})[next_key]
     return lines
+
+
+# --- where the CPU goes: this process and the database server ----------------------------------------------
+
+
+@dataclass
+class CpuStage:
+    kind: str
+    rows: int  # the stage's own rows: imported transactions, decisions, or entries booked
+    wall_s: float
+    python_cpu_s: float  # this process, every thread (the ingest's read-ahead thread included)
+    database_cpu_s: float  # every PostgreSQL server process: the backends, WAL writer, checkpointer, ...
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of every process named `postgres` on this machine (the server runs here)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if name == "postgres":
+            ticks += int(rest[11]) + int(rest[12])  # utime, stime: fields 14 and 15 of proc(5)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_stages(*, path: Path, args: argparse.Namespace) -> list[CpuStage]:
+    """The three stages in-process, each with its wall time, this process's CPU and the database server's CPU."""
+    def timed(kind: str, run: Callable[[], None]) -> tuple[float, float, float]:
+        wall, python, database = time.perf_counter(), time.process_time(), postgres_cpu_seconds()
+        run()
+        return (time.perf_counter() - wall, time.process_time() - python, postgres_cpu_seconds() - database)
+
+    stages = []
+    for kind, job, (wall, python, database) in run_stages_in_process(path=path, args=args, measure=timed):
+        stages.append(CpuStage(kind=kind, rows=stage_rows(kind, job.result or {}), wall_s=wall,
+                               python_cpu_s=python, database_cpu_s=database))
+    return stages
+
+
+def cpu_table(stages: list[CpuStage], *, transactions: int, cores: int) -> list[str]:
+    """Per stage and for a whole transaction: µs of CPU per row, and the rate the database alone would allow
+    if Python took no time at all and the work spread perfectly over every core."""
+    lines = [f"| stage | rows | wall s | rows/s | Python CPU µs/row | database CPU µs/row | database-only ceiling "
+             f"on {cores} cores, rows/s |", "|---|---|---|---|---|---|---|"]
+    for stage in stages:
+        database_us = stage.database_cpu_s / stage.rows * 1e6
+        lines.append(f"| {stage.kind} | {stage.rows:,} | {stage.wall_s:.1f} | {stage.rows / stage.wall_s:,.0f} | "
+                     f"{stage.python_cpu_s / stage.rows * 1e6:.1f} | {database_us:.1f} | "
+                     f"{cores * 1e6 / database_us:,.0f} |")
+    wall = sum(stage.wall_s for stage in stages)
+    python = sum(stage.python_cpu_s for stage in stages) / transactions * 1e6
+    database = sum(stage.database_cpu_s for stage in stages) / transactions * 1e6
+    lines.append(f"| **per imported transaction, all three** | {transactions:,} | {wall:.1f} | "
+                 f"{transactions / wall:,.0f} | {python:.1f} | {database:.1f} | **{cores * 1e6 / database:,.0f}** |")
+    return lines
+
+
+def foreign_keys_drop() -> None:
+    """Drop the foreign-key constraints of the tables the three stages write (this bench database only):
+    measures what the per-row key checks cost. The product keeps them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT format('ALTER TABLE %I DROP CONSTRAINT %I', c.conrelid::regclass::text, c.conname)
+            FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.conrelid::regclass::text IN (
+                'transactions_transaction', 'decisions_decision', 'ledger_journalentry', 'ledger_journalline')
+        """)
+        for (statement,) in cursor.fetchall():
+            cursor.execute(statement)
 
 
 def _short(result: dict[str, Any]) -> dict[str, Any]:
@@ -621,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     path = None
     results: list[RunResult] = []
     try:
-        for index, workers_count in enumerate([0] if args.profile else args.workers):
+        for index, workers_count in enumerate([0] if args.profile or args.cpu else args.workers):
             if index:
                 from django.db import connections
 
@@ -636,6 +743,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"profiling {args.rows:,} rows in-process ...", flush=True)
                 report = profile_stages(path=path, args=args)
                 print("\n".join(["", *machine_lines()[:5], *report]), flush=True)
+                return 0
+            if args.cpu:
+                print(f"{args.rows:,} rows in-process, CPU per stage"
+                      f"{' (foreign keys dropped)' if args.without_foreign_keys else ''} ...", flush=True)
+                stages = cpu_stages(path=path, args=args)
+                print("\n".join(["", *machine_lines()[:5], "", *cpu_table(
+                    stages, transactions=stages[0].rows, cores=len(os.sched_getaffinity(0)))]), flush=True)
                 return 0
             print(f"{workers_count} worker(s), {args.rows:,} rows ...", flush=True)
             results.append(measure_run(workers_count=workers_count, path=path, rows=args.rows, args=args))
