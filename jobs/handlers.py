@@ -28,6 +28,7 @@ HANDLERS: dict[str, str] = {
     JobKind.TRAIN: "mlmodels.services.model_train_job",
     JobKind.POST_PROPOSE: "ledger.services.postings.post_propose_job",
     JobKind.RECONCILE: "ledger.services.reconciliation.reconcile_job",
+    JobKind.UNDO_IMPORT: "ledger.services.undo.import_undo_job",
 }
 
 # Celery task name per kind; ledger_site/celery.py routes these names to the queues.

@@ -16,6 +16,7 @@ class JobKind(models.TextChoices):
     CLASSIFY = "classify", "Classify"
     POST_PROPOSE = "post_propose", "Propose postings"
     RECONCILE = "reconcile", "Reconcile"
+    UNDO_IMPORT = "undo_import", "Undo an import"
     TRAIN = "train", "Train model"
     PROMOTE_RULES = "promote_rules", "Promote rules"
 

@@ -24,6 +24,7 @@ app.conf.update(
         "jobs.classify": {"queue": "default"},
         "jobs.post_propose": {"queue": "default"},
         "jobs.reconcile": {"queue": "default"},
+        "jobs.undo_import": {"queue": "default"},
         "jobs.train": {"queue": "low"},
         "jobs.promote_rules": {"queue": "low"},
         "jobs.promote_rules_all": {"queue": "low"},

@@ -124,6 +124,7 @@ class ImportStatus(models.TextChoices):
     IMPORTING = "importing", "Importing"
     IMPORTED = "imported", "Imported"
     FAILED = "failed", "Failed"
+    UNDOING = "undoing", "Being undone"
     UNDONE = "undone", "Undone"
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from jobs.models import Job, JobKind
 from ledger_site.api_docs import MAX_ID
 from transactions.filters import TransactionFilter
 from transactions.models import Account, AuditEvent, Company, ImportBatch, Membership, Role, Transaction
@@ -142,3 +143,9 @@ def audit_events_for_company(*, company: Company, params: Any) -> QuerySet:
 def company_has_two_bank_accounts(*, company_id: int) -> bool:
     """Whether the company can have transfers between its own bank accounts (they need two)."""
     return Account.objects.filter(company_id=company_id, is_bank=True).count() > 1
+
+
+def import_batch_undo_job(*, batch: ImportBatch) -> Any:
+    """The import's latest `undo_import` job (None if it was never asked to be undone)."""
+    return (Job.objects.filter(company_id=batch.company_id, kind=JobKind.UNDO_IMPORT, params__import_batch=str(batch.pk))
+            .order_by("-created_at").first())

@@ -25,6 +25,7 @@ from transactions.selectors import (
     company_get_for_user,
     company_ids_administered_by,
     import_batch_get_for_user,
+    import_batch_undo_job,
     transaction_list_for_user,
 )
 from transactions.services.imports import import_batch_confirm, import_batch_upload
@@ -33,7 +34,7 @@ from transactions.services.preview import import_preview
 from transactions.services.tokens import api_token_create, api_token_revoke
 
 PREVIEW_ROWS = 10
-
+UNDO_STATUSES = (ImportStatus.UNDOING, ImportStatus.UNDONE)
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -116,6 +117,9 @@ def _review_entry(batch: Any, form: MappingForm | None) -> dict[str, Any]:
 @require_GET
 def import_status(request: HttpRequest) -> HttpResponse:
     batches = [import_batch_get_for_user(user=request.user, import_id=i) for i in request.GET.getlist("batch")]
+    for batch in batches:  # an import being undone shows its undo job's progress; an undone one, what went
+        batch.undo_job = import_batch_undo_job(batch=batch) if batch.status in UNDO_STATUSES else None
+        batch.can_undo = batch.status in (ImportStatus.IMPORTED, ImportStatus.FAILED)
     return render(request, "transactions/import_status.html", {"batches": batches})
 
 

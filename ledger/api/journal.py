@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from jobs.api.serializers import JobSerializer
 from ledger.api.serializers import (
-    ImportUndoResultSerializer,
     JournalEntryCreateSerializer,
     JournalEntrySerializer,
     JournalPostResultSerializer,
@@ -27,7 +27,7 @@ from ledger.services.postings import (
     journal_entry_post,
     journal_entry_reverse,
 )
-from ledger.services.undo import import_undo
+from ledger.services.undo import import_undo_request
 from ledger_site.api_docs import with_errors
 from transactions.models import Account, Company, Role
 from transactions.selectors import company_get_for_user, import_batch_get_for_user
@@ -133,9 +133,11 @@ class JournalPostApi(APIView):
 
 class ImportUndoApi(APIView):
     @extend_schema(
-        request=None, responses=with_errors({200: ImportUndoResultSerializer}, 401, 403, 404, 409),
-        summary="Undo a whole import (reviewers): its transactions go; posted entries are reversed first",
+        request=None, responses=with_errors({202: JobSerializer}, 401, 403, 404, 409),
+        summary="Undo a whole import (reviewers): 202 with the `undo_import` job; its transactions go, posted "
+                "entries are reversed first (the job's result has the counts)",
     )
     def post(self, request: Request, import_id: uuid.UUID) -> Response:
         batch = import_batch_get_for_user(user=request.user, import_id=import_id, role=Role.REVIEWER)
-        return Response(import_undo(batch=batch, user=request.user))
+        job = import_undo_request(batch=batch, user=request.user)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

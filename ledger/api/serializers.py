@@ -61,10 +61,3 @@ class JournalPostResultSerializer(serializers.Serializer):
 
 class JournalReverseSerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="Date of the reversal (default: the entry's date).")
-
-
-class ImportUndoResultSerializer(serializers.Serializer):
-    import_id = serializers.UUIDField()
-    transactions_removed = serializers.IntegerField()
-    entries_withdrawn = serializers.IntegerField()
-    entries_reversed = serializers.IntegerField()

@@ -409,32 +409,57 @@ def journal_entry_reverse(*, entry: JournalEntry, user: Any, date: datetime.date
         if entry.status != EntryStatus.POSTED or entry.kind == EntryKind.REVERSAL:
             raise LedgerConflict(f"Only a posted entry can be reversed; entry {entry.pk} is {entry.status}"
                                  + (" (a reversal itself)" if entry.kind == EntryKind.REVERSAL else "") + ".")
-        now = timezone.now()
-        reversal = JournalEntry.objects.create(
-            company_id=entry.company_id, date=date or entry.date, memo=f"Reversal of #{entry.pk}: {entry.memo}"[:500],
-            kind=EntryKind.REVERSAL, reverses=entry, created_by=actor_of(user),
-        )
-        JournalLine.objects.bulk_create([JournalLine(entry=reversal, account_id=line.account_id, debit=line.credit,
-                                                     credit=line.debit) for line in entry.lines.all()])
-        JournalEntry.objects.filter(pk=reversal.pk).update(status=EntryStatus.POSTED, posted_at=now,
-                                                           posted_by=actor_of(user))
-        JournalEntry.objects.filter(pk=entry.pk).update(status=EntryStatus.REVERSED)
-        # A bank line that reconciliation matched to this entry is no longer booked by it: the match is rejected
-        # (never suggested again), so the line shows as unmatched and can be booked or matched anew.
-        matched = list(BankMatch.objects.filter(entry=entry, status=MatchStatus.ACCEPTED)
-                       .values_list("transaction_id", flat=True))
-        BankMatch.objects.filter(entry=entry, status=MatchStatus.ACCEPTED).update(
-            status=MatchStatus.REJECTED, decided_by=actor_of(user), decided_at=now)
-        released = [pk for pk in (entry.source_transaction_id, entry.counter_transaction_id) if pk] + matched
-        # Its reconciliation no longer holds either: the line is reconciled again by the next run.
-        Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW, reconciled_at=None)
-        Decision.objects.filter(transaction_id__in=released, is_current=True).update(
-            status=DecisionStatus.NEEDS_REVIEW)
+        [reversal_id] = _reverse_posted(entries=[entry], user=user, date=date)
         if audit:
             audit_record(action="ledger.reverse", company=entry.company, actor=user, target=entry,
-                         after={"reversal": reversal.pk})
-    reversal.refresh_from_db()
-    return reversal
+                         after={"reversal": reversal_id})
+    return JournalEntry.objects.get(pk=reversal_id)
+
+
+def journal_entries_reverse(*, entries: Any, user: Any) -> int:
+    """`journal_entry_reverse` for many entries at once (undo of a large import): the posted, non-reversal
+    entries of the queryset `entries`, locked and reversed in chunks of LEDGER_CLASSIFY_CHUNK_ROWS (the size
+    post_propose books in), a few set-based statements each, inside the caller's transaction. Returns how many
+    were reversed."""
+    reversible = entries.filter(status=EntryStatus.POSTED).exclude(kind=EntryKind.REVERSAL).order_by("pk")
+    reversed_count, last_id = 0, 0
+    while chunk := list(reversible.select_for_update().filter(pk__gt=last_id)
+                        .only("pk", "company_id", "date", "memo", "source_transaction_id",
+                              "counter_transaction_id")[:settings.LEDGER_CLASSIFY_CHUNK_ROWS]):
+        _reverse_posted(entries=chunk, user=user)
+        reversed_count += len(chunk)
+        last_id = chunk[-1].pk
+    return reversed_count
+
+
+def _reverse_posted(*, entries: Sequence[JournalEntry], user: Any, date: datetime.date | None = None) -> list[int]:
+    """Reverse these posted entries (locked by the caller): a posted reversal each, with the lines swapped; the
+    originals become "reversed", their accepted bank matches rejected, and the bank lines they booked go back to
+    review. Returns the reversals' ids, in the order of `entries`. A few statements whatever the count."""
+    now, actor = timezone.now(), actor_of(user)
+    reversals = JournalEntry.objects.bulk_create([
+        JournalEntry(company_id=entry.company_id, date=date or entry.date, kind=EntryKind.REVERSAL,
+                     memo=f"Reversal of #{entry.pk}: {entry.memo}"[:500], reverses_id=entry.pk, created_by=actor)
+        for entry in entries])
+    reversal_of = {entry.pk: reversal.pk for entry, reversal in zip(entries, reversals)}
+    JournalLine.objects.bulk_create([
+        JournalLine(entry_id=reversal_of[entry_id], account_id=account_id, debit=credit, credit=debit)
+        for entry_id, account_id, debit, credit in JournalLine.objects.filter(entry_id__in=reversal_of)
+        .order_by("entry_id", "pk").values_list("entry_id", "account_id", "debit", "credit")])
+    JournalEntry.objects.filter(pk__in=reversal_of.values()).update(status=EntryStatus.POSTED, posted_at=now,
+                                                                    posted_by=actor)
+    JournalEntry.objects.filter(pk__in=reversal_of).update(status=EntryStatus.REVERSED)
+    # A bank line that reconciliation matched to a reversed entry is no longer booked by it: the match is rejected
+    # (never suggested again), so the line shows as unmatched and can be booked or matched anew.
+    accepted = BankMatch.objects.filter(entry_id__in=reversal_of, status=MatchStatus.ACCEPTED)
+    matched = list(accepted.values_list("transaction_id", flat=True))
+    accepted.update(status=MatchStatus.REJECTED, decided_by=actor, decided_at=now)
+    released = [pk for entry in entries for pk in (entry.source_transaction_id, entry.counter_transaction_id)
+                if pk] + matched
+    # Their reconciliation no longer holds either: the lines are reconciled again by the next run.
+    Transaction.objects.filter(pk__in=released).update(status=TransactionStatus.NEEDS_REVIEW, reconciled_at=None)
+    Decision.objects.filter(transaction_id__in=released, is_current=True).update(status=DecisionStatus.NEEDS_REVIEW)
+    return [reversal.pk for reversal in reversals]
 
 
 def actor_of(user: Any) -> Any:

@@ -156,7 +156,7 @@ def test_undoing_an_import_before_posting_removes_its_transactions_decisions_and
 
     result = import_undo(batch=batch, user=reviewer_a)
 
-    assert result == {"import_id": batch.pk, "transactions_removed": 4, "entries_withdrawn": 4, "entries_reversed": 0}
+    assert result == {"import_id": str(batch.pk), "transactions_removed": 4, "entries_withdrawn": 4, "entries_reversed": 0}
     assert not Transaction.objects.filter(company=company_a).exists()
     assert not Decision.objects.filter(company=company_a).exists()
     assert not JournalEntry.objects.filter(company=company_a).exists()

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from playwright.sync_api import expect
 
+from jobs.models import Job, JobKind
+from jobs.services import job_run
 from ledger.models import EntryStatus, JournalEntry
 from ledger.services.postings import journal_entries_propose, journal_entry_create
 from ledger.tests.test_postings import _decide
@@ -52,15 +54,31 @@ def test_the_status_filter_narrows_the_list_and_a_bad_one_is_explained(client, c
     assert "Some filters are not valid" in bad and "POSTED ONE" in bad
 
 
-def test_the_undo_button_undoes_a_finished_import(client, company_a, reviewer_a, accountant_a):
+def test_the_undo_button_queues_the_undo_and_the_import_page_follows_it(client, company_a, reviewer_a,
+                                                                       accountant_a):
     batch = run_import(company_a, JANUARY)
+    status_page = f"/imports/status/?batch={batch.pk}"
     client.force_login(accountant_a)
     assert client.post(f"/ledger/imports/{batch.pk}/undo/").status_code == 403
+    assert "Undo this import" in client.get(status_page).content.decode()
 
     client.force_login(reviewer_a)
     response = client.post(f"/ledger/imports/{batch.pk}/undo/", follow=True)
 
-    assert "Undid the import of bank.csv: 4 transactions removed" in response.content.decode()
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == status_page
+    assert "Undoing the import of bank.csv" in page and "Undoing this import…" in page
+    assert "Undo this import" not in page  # no second undo while one runs
+    undo = Job.objects.get(kind=JobKind.UNDO_IMPORT)
+    assert f'data-job-url="/api/jobs/{undo.pk}"' in page
+    assert Transaction.objects.filter(company=company_a).count() == 4  # the worker does the work
+
+    job_run(job_id=undo.pk, worker="test")
+
+    page = client.get(status_page).content.decode()
+    assert ("This import was undone: 4 transactions removed, 0 posted entries reversed, 0 proposed entries "
+            "withdrawn.") in page
+    assert "Undo this import" not in page and "Undoing this import" not in page
     assert not Transaction.objects.filter(company=company_a).exists()
     batch.refresh_from_db()
     assert batch.status == ImportStatus.UNDONE
@@ -89,4 +107,29 @@ def test_a_reviewer_posts_then_reverses_an_entry_in_the_browser(page, company_a,
     assert JournalEntry.objects.get(reverses=entry).status == EntryStatus.POSTED
     assert Transaction.objects.get(pk=line.pk).status == "needs_review"
     page.screenshot(path=SCREENSHOTS / "journal-2-reversed.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_a_reviewer_undoes_an_import_and_watches_the_undo_finish_in_the_browser(page, company_a, reviewer_a):
+    batch = run_import(company_a, JANUARY)
+    log_in(page, "reviewer_a")
+
+    page.goto(f"/imports/status/?batch={batch.pk}")
+    expect(page.locator("section.import .state")).to_have_text("Done.")
+    page.get_by_text("Undo this import…").click()
+    page.get_by_role("button", name="Undo the import of bank.csv").click()
+
+    expect(page.locator(".message.success")).to_contain_text("Undoing the import of bank.csv")
+    expect(page.locator(".undo-running h3")).to_have_text("Undoing this import…")
+    expect(page.locator(".undo-running .state")).to_have_text("Waiting for a worker…")
+    expect(page.get_by_text("Undo this import…")).to_have_count(0)
+    page.screenshot(path=SCREENSHOTS / "undo-1-queued.png", full_page=True)
+    # The job machinery runs the queued job here; the page polls it and reloads once it is final.
+    job_run(job_id=Job.objects.get(kind=JobKind.UNDO_IMPORT).id, worker="browser-test")
+
+    expect(page.locator(".message.undone")).to_have_text(
+        "This import was undone: 4 transactions removed, 0 posted entries reversed, 0 proposed entries withdrawn.")
+    expect(page.locator(".undo-running")).to_have_count(0)
+    page.screenshot(path=SCREENSHOTS / "undo-2-done.png", full_page=True)
+    assert not Transaction.objects.filter(company=company_a).exists()
     assert page.console_errors == []

@@ -312,7 +312,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
         result = import_undo(batch=_batch(batch_id), user=self.reviewers[batch.company])
 
-        assert result == {"import_id": batch_id, "transactions_removed": len(mine),
+        assert result == {"import_id": str(batch_id), "transactions_removed": len(mine),
                           "entries_withdrawn": expected[EntryStatus.PROPOSED],
                           "entries_reversed": expected[EntryStatus.POSTED]}
         for txn in mine:

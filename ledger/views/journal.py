@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ledger.models import EntryKind, EntryStatus
 from ledger.selectors import entry_get_for_user, journal_entries_for_company
 from ledger.services.postings import journal_entries_post, journal_entry_post, journal_entry_reverse
-from ledger.services.undo import import_undo
+from ledger.services.undo import import_undo_request
 from ledger_site.exceptions import DomainError
 from transactions.models import Company, Role
 from transactions.selectors import company_get_for_user, import_batch_get_for_user, user_has_role
@@ -86,12 +86,11 @@ def post_all(request: HttpRequest, company_slug: str) -> HttpResponse:
 def import_undo_view(request: HttpRequest, import_id: str) -> HttpResponse:
     batch = import_batch_get_for_user(user=request.user, import_id=import_id, role=Role.REVIEWER)
     try:
-        result = import_undo(batch=batch, user=request.user)
-        messages.success(request, f"Undid the import of {batch.original_filename}: {result['transactions_removed']} "
-                                  f"transactions removed, {result['entries_reversed']} posted entries reversed.")
+        import_undo_request(batch=batch, user=request.user)
+        messages.success(request, f"Undoing the import of {batch.original_filename}; this page shows how far it got.")
     except DomainError as error:
         messages.error(request, error.message)
-    return redirect(reverse("ledger:journal", args=[batch.company.slug]))
+    return redirect(f"{reverse('import-status')}?{urlencode({'batch': batch.pk})}")
 
 
 def _back(request: HttpRequest, company: Company) -> str:

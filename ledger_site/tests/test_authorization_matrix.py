@@ -102,7 +102,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/journal/entries/{entry_id}/post"):    _row(401, 403, 200, 200, 404, 200),
     ("POST", "/api/journal/entries/{entry_id}/reverse"): _row(401, 403, 201, 201, 404, 201),
     ("POST", "/api/journal/post"):              _row(401, 403, 200, 200, 404, 200),
-    ("POST", "/api/imports/{import_id}/undo"):  _row(401, 403, 200, 200, 404, 200),
+    ("POST", "/api/imports/{import_id}/undo"):  _row(401, 403, 202, 202, 404, 202),
     # Reports and journal exports: every member of the company reads them.
     ("GET", "/api/ledger/trial-balance"):       _row(401, 200, 200, 200, 404, 200),
     ("GET", "/api/ledger/profit-and-loss"):     _row(401, 200, 200, 200, 404, 200),
@@ -606,8 +606,11 @@ def _check_journal_post_all(*, response, world, actor, user, before, after) -> N
 
 
 def _check_import_undo(*, response, world, actor, user, before, after) -> None:
-    assert response.json()["import_id"] == str(world.finished_batch.id)
-    assert ImportBatch.objects.get(pk=world.finished_batch.pk).status == "undone"
+    job = Job.objects.get(id=response.json()["job_id"])
+    assert (job.kind, job.company, job.created_by, job.params["import_batch"]) == (
+        "undo_import", world.company_a, user, str(world.finished_batch.id))
+    assert ImportBatch.objects.get(pk=world.finished_batch.pk).status == "undoing"
+    assert after.jobs == before.jobs + 1
 
 
 

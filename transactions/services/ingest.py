@@ -56,7 +56,7 @@ from transactions.services.read_ahead import ReadAhead, short_switch_interval
 logger = logging.getLogger(__name__)
 RESULT_ERROR_LIMIT = 100  # the job result lists the first errors; all of them stay in ImportRowError
 CENT = Decimal("0.01")
-FINISHED_IMPORT = (ImportStatus.IMPORTED, ImportStatus.UNDONE)
+FINISHED_IMPORT = (ImportStatus.IMPORTED, ImportStatus.UNDOING, ImportStatus.UNDONE)
 
 
 def transaction_fingerprint(*, bank_account_id: int, row: ParsedRow) -> uuid.UUID:

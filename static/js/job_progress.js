@@ -1,11 +1,10 @@
-// A reconciliation that is still running: show its job's progress, and reload the page once the job is final.
+// A page waiting for jobs (a reconciliation, the undo of an import): show each job's progress, and reload the
+// page once one is final. Each panel names its job's API URL and what to call the work while it runs.
 (function () {
   const FINAL = ["finished", "finished_with_errors", "failed"];
-  const panel = document.querySelector(".recon-running[data-job-url]");
-  if (!panel) return;
-  const state = panel.querySelector(".state");
 
-  async function poll() {
+  async function poll(panel) {
+    const state = panel.querySelector(".state");
     try {
       const response = await fetch(panel.dataset.jobUrl, { headers: { Accept: "application/json" } });
       if (response.ok) {
@@ -17,13 +16,14 @@
           window.location.reload();
           return;
         }
-        state.textContent = job.status === "started" ? `Comparing… ${progress}%` : "Waiting for a worker…";
+        const label = panel.dataset.runningLabel || "Working…";
+        state.textContent = job.status === "started" ? `${label} ${progress}%` : "Waiting for a worker…";
       }
     } catch (error) {
       state.textContent = "Connection lost; retrying…";
     }
-    setTimeout(poll, 700);
+    setTimeout(() => poll(panel), 700);
   }
 
-  poll();
+  document.querySelectorAll(".job-running[data-job-url]").forEach(poll);
 })();
