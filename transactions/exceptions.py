@@ -1,10 +1,16 @@
-from ledger_site.exceptions import DomainError
+from ledger_site.exceptions import ConflictError, DomainError
 
 
 class ImportRejected(DomainError):
     """The uploaded file as a whole cannot be imported (not a bank statement, unreadable, ambiguous)."""
 
     code = "import_rejected"
+
+
+class ImportConflict(ConflictError):
+    """The import cannot start now: another import of the bank account is being undone."""
+
+    code = "import_conflict"
 
 
 class AmbiguousDateFormat(DomainError):

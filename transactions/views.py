@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from jobs.models import Job
+from jobs.models import Job, JobStatus
 from ledger_site.exceptions import DomainError
 from ledger_site.spreadsheets import csv_safe
 from transactions.forms import MappingForm, UploadForm
@@ -81,6 +81,7 @@ def import_review(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST" and request.POST.get("action") == "confirm":
         if all(form.is_valid() for form in forms.values()):
+            refused = False
             for batch in waiting:
                 form = forms.get(batch.id)
                 try:
@@ -89,7 +90,11 @@ def import_review(request: HttpRequest) -> HttpResponse:
                     )
                 except DomainError as error:
                     messages.error(request, error.message)
-            return redirect(_with_batches("import-status", [str(batch.id) for batch in batches]))
+                    refused = True
+            # A refused file stays on this page with its message (the others have started and show on the status
+            # page once none is waiting here).
+            return redirect(_with_batches("import-review" if refused else "import-status",
+                                          [str(batch.id) for batch in batches]))
     if not waiting:
         return redirect(_with_batches("import-status", [str(batch.id) for batch in batches]))
     files = [_review_entry(batch, forms.get(batch.id)) for batch in waiting]
@@ -120,6 +125,9 @@ def import_status(request: HttpRequest) -> HttpResponse:
     for batch in batches:  # an import being undone shows its undo job's progress; an undone one, what went
         batch.undo_job = import_batch_undo_job(batch=batch) if batch.status in UNDO_STATUSES else None
         batch.can_undo = batch.status in (ImportStatus.IMPORTED, ImportStatus.FAILED)
+        # Its job failed for good, or a script's undo stopped half-way: the page offers to go on.
+        batch.undo_stopped = batch.status == ImportStatus.UNDOING and (
+            batch.undo_job is None or batch.undo_job.status == JobStatus.FAILED)
     return render(request, "transactions/import_status.html", {"batches": batches})
 
 

@@ -8,6 +8,9 @@ where no unique constraint spans both sides (a row as one entry's source and ano
 Why not one `SELECT ... FOR UPDATE` that also checks "not booked": in READ COMMITTED a statement that waited
 for a row lock re-checks its conditions on the new row version, but reads other tables (the entries) with its
 own, older snapshot - it would not see the entry the winner just committed. The second statement does.
+
+Rows of an import being undone are never free: the undo job deletes them chunk by chunk, and booking one
+in between would only add an entry the undo then reverses (ledger/services/undo.py).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from django.db import connection
 from django.db.models import F, Lookup, OuterRef
 
 from ledger.selectors import booked
-from transactions.models import Transaction
+from transactions.models import ImportStatus, Transaction
 
 
 class _AnyOf(Lookup):  # type: ignore[type-arg]
@@ -40,7 +43,7 @@ def _with_ids(queryset: Any, ids: Sequence[int]) -> Any:
 
 def transactions_lock_free(transaction_ids: Sequence[int]) -> set[int]:
     """Lock these bank transactions (in id order: two bookings never deadlock) and return those still not in
-    the books, read after the lock. Call inside the booking's transaction."""
+    the books and not being undone, read after the lock. Call inside the booking's transaction."""
     if not transaction_ids:
         return set()
     locked = list(_with_ids(Transaction.objects.select_for_update(), transaction_ids).order_by("pk")
@@ -48,4 +51,4 @@ def transactions_lock_free(transaction_ids: Sequence[int]) -> set[int]:
     if not locked:
         return set()
     return set(_with_ids(Transaction.objects.all(), locked).filter(~booked(OuterRef("pk")))
-               .values_list("pk", flat=True))
+               .exclude(import_batch__status=ImportStatus.UNDOING).values_list("pk", flat=True))

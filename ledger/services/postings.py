@@ -325,7 +325,8 @@ def journal_entry_propose_for(*, decision: Decision, user: Any = None) -> Journa
             return live
         live.delete()
     _book(company=decision.company, decisions=[decision], user=user)
-    return JournalEntry.objects.get(source_transaction_id=decision.transaction_id, status=EntryStatus.PROPOSED)
+    # None when booking passed it by: its import is being undone (`transactions_lock_free`).
+    return JournalEntry.objects.filter(source_transaction_id=decision.transaction_id, status=EntryStatus.PROPOSED).first()
 
 
 # ------------------------------------------------------------------------- entries by hand, post, reverse

@@ -29,7 +29,7 @@ from jobs.services import job_create, job_progress
 from ledger.exceptions import LedgerConflict, LedgerInvalid
 from ledger.models import BankMatch, EntryStatus, JournalEntry, SplitLine
 from ledger.services.postings import actor_of, journal_entries_reverse
-from transactions.models import ImportBatch, ImportStatus, Transaction, TransactionStatus
+from transactions.models import Account, ImportBatch, ImportStatus, Transaction, TransactionStatus
 from transactions.selectors import import_batch_undo_job
 from transactions.services.audit import audit_record
 
@@ -38,23 +38,42 @@ COUNTS = ("transactions_removed", "entries_withdrawn", "entries_reversed")
 
 
 def import_undo_request(*, batch: ImportBatch, user: Any) -> Job:
-    """Mark the import "undoing" and queue the `undo_import` job that does the work; the job is returned."""
+    """Mark the import "undoing" and queue the `undo_import` job that does the work; the job is returned.
+
+    Refused while another import of the same bank account is queued or importing: its rows that match this
+    import's would count as duplicates and then go with them. (New imports into the account are refused while
+    this one is undoing, by `bank_account_refuse_while_undoing`; both lock the bank account row first.)
+    """
     with transaction.atomic():
+        list(Account.objects.select_for_update().filter(pk=batch.bank_account_id).values_list("pk", flat=True))
         batch = _batch_locked(batch)
+        counts: dict[str, int] = {}
         if batch.status == ImportStatus.UNDOING:
             earlier = import_batch_undo_job(batch=batch)
             if earlier is not None and earlier.status != JobStatus.FAILED:
                 raise LedgerConflict(f"The import of {batch.original_filename} is already being undone (job "
                                      f"{earlier.id}).", extra={"job_id": str(earlier.id)})
-            # Its job failed for good (or a script's undo stopped half-way): a new job goes on where it stopped.
+            # Its job failed for good (or a script's undo stopped half-way): a new job goes on where it stopped,
+            # and counts on from what the failed one committed.
             status_before = (earlier.params or {}).get("status_before") if earlier else None
+            counts = {key: int((earlier.result or {}).get(key, 0)) for key in COUNTS} if earlier else {}
         else:
             _refuse_unless_finished(batch)
             status_before = batch.status
+            running = (ImportBatch.objects.filter(bank_account_id=batch.bank_account_id,
+                                                  status__in=(ImportStatus.QUEUED, ImportStatus.IMPORTING))
+                       .exclude(pk=batch.pk).first())
+            if running is not None:
+                raise LedgerConflict(f"Another import into this bank account ({running.original_filename}) is "
+                                     f"{running.get_status_display().lower()}; undo {batch.original_filename} once "
+                                     "it has finished.", extra={"import_id": str(running.pk)})
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.UNDOING)
         job, _ = job_create(company=batch.company, kind=JobKind.UNDO_IMPORT, created_by=actor_of(user),
                             params={"import_batch": str(batch.pk),
                                     "status_before": status_before or ImportStatus.IMPORTED})
+        if counts:
+            Job.objects.filter(pk=job.pk).update(result=counts)
+            job.result = counts
     return job
 
 
@@ -90,12 +109,14 @@ def import_undo(*, batch: ImportBatch, user: Any, job: Job | None = None) -> dic
             counts = _tally(job=job, counts=counts, chunk=chunk, total=batch.imported_count)
         if not chunk["transactions_removed"]:
             break
+    result = {"import_id": str(batch.pk), **counts}
     with transaction.atomic():
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.UNDONE, finished_at=timezone.now())
-        result = {"import_id": str(batch.pk), **counts}
-        audit_record(action="import.undo", company=batch.company, actor=actor_of(user), target=batch,
-                     before={"status": status_before, "imported": batch.imported_count},
-                     after={key: str(value) for key, value in result.items()})
+        # Once, should two runs of the job both get here (the sweep re-queued a slow one).
+        if ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.UNDOING).update(
+                status=ImportStatus.UNDONE, finished_at=timezone.now()):
+            audit_record(action="import.undo", company=batch.company, actor=actor_of(user), target=batch,
+                         before={"status": status_before, "imported": batch.imported_count},
+                         after={key: str(value) for key, value in result.items()})
     return result
 
 

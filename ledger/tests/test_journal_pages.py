@@ -7,7 +7,7 @@ from decimal import Decimal
 from playwright.sync_api import expect
 
 from jobs.models import Job, JobKind
-from jobs.services import job_run
+from jobs.services import job_fail, job_run
 from ledger.models import EntryStatus, JournalEntry
 from ledger.services.postings import journal_entries_propose, journal_entry_create
 from ledger.tests.test_postings import _decide
@@ -83,6 +83,23 @@ def test_the_undo_button_queues_the_undo_and_the_import_page_follows_it(client, 
     batch.refresh_from_db()
     assert batch.status == ImportStatus.UNDONE
     assert AuditEvent.objects.filter(action="import.undo", actor=reviewer_a).count() == 1
+
+
+def test_an_undo_that_failed_for_good_offers_to_go_on(client, company_a, reviewer_a):
+    batch = run_import(company_a, JANUARY)
+    client.force_login(reviewer_a)
+    client.post(f"/ledger/imports/{batch.pk}/undo/")
+    failed = Job.objects.get(kind=JobKind.UNDO_IMPORT)
+    job_fail(job_id=failed.pk, code="internal_error", message="The worker stopped responding 5 times; giving up.")
+
+    page = client.get(f"/imports/status/?batch={batch.pk}").content.decode()
+
+    assert "The undo of this import stopped: The worker stopped responding 5 times; giving up." in page
+    assert "Go on undoing bank.csv" in page and "data-job-url" not in page  # nothing to poll: no reload loop
+    client.post(f"/ledger/imports/{batch.pk}/undo/")
+    again = Job.objects.filter(kind=JobKind.UNDO_IMPORT).exclude(pk=failed.pk).get()
+    page = client.get(f"/imports/status/?batch={batch.pk}").content.decode()
+    assert f'data-job-url="/api/jobs/{again.pk}"' in page and "Go on undoing" not in page
 
 
 def test_a_reviewer_posts_then_reverses_an_entry_in_the_browser(page, company_a, reviewer_a):

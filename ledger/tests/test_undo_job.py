@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from decisions.services import transaction_categorize
@@ -17,6 +18,8 @@ from ledger.models import BankMatch, EntryKind, EntryStatus, JournalEntry, Journ
 from ledger.services.postings import journal_entries_post, journal_entries_propose
 from ledger.services.undo import _tally, _undo_chunk, import_undo, import_undo_request
 from transactions.models import Account, AuditEvent, ImportBatch, ImportStatus, Transaction
+from transactions.exceptions import ImportConflict
+from transactions.services.imports import import_batch_confirm, import_batch_upload
 from transactions.services.ingest import import_batch_ingest
 from transactions.tests.factories import CompanyFactory
 from transactions.tests.test_ingest import JANUARY, run_import
@@ -109,21 +112,64 @@ def test_an_undo_that_stopped_half_way_goes_on_where_it_stopped(company_a, revie
     assert import_undo(batch=batch, user=reviewer_a, job=job) == job.result
 
 
-def test_each_chunk_leaves_the_books_balanced(company_a, reviewer_a, settings):
-    settings.LEDGER_CLASSIFY_CHUNK_ROWS = 1
-    batch = _booked(company_a, reviewer_a)
-    import_undo_request(batch=batch, user=reviewer_a)
-    left = Transaction.objects.filter(import_batch=batch).count()
-    while left:
+def test_each_chunk_commits_its_own_part_of_the_undo_in_file_order(company_a, reviewer_a, settings):
+    settings.LEDGER_CLASSIFY_CHUNK_ROWS = 2
+    batch = _booked(company_a, reviewer_a)  # lines 1-3 posted, 4-5 proposed
+    job = import_undo_request(batch=batch, user=reviewer_a)
+    run = job_claim(job_id=job.pk, worker="test")
+    lines = list(Transaction.objects.filter(import_batch=batch).order_by("pk").values_list("line", flat=True))
+    expected = [  # (lines still there, removed, withdrawn, reversed) after each chunk
+        (lines[2:], 2, 0, 2), (lines[4:], 4, 1, 3), ([], 5, 2, 3)]
+
+    for left, removed, withdrawn, reversed_count in expected:
         with transaction.atomic():
-            _undo_chunk(batch=batch, user=reviewer_a)
-        now_left = Transaction.objects.filter(import_batch=batch).count()
-        assert now_left == left - 1
-        left = now_left
-        totals = _book_totals(company_a)
-        assert sum(totals.values(), Decimal(0)) == 0  # debits equal credits after every commit
-        for entry in JournalEntry.objects.filter(company=company_a, status=EntryStatus.POSTED):
-            assert sum(line.debit - line.credit for line in entry.lines.all()) == 0
+            _tally(job=run, counts={}, total=5, chunk=_undo_chunk(batch=batch, user=reviewer_a))
+        assert list(Transaction.objects.filter(import_batch=batch).order_by("pk").values_list("line", flat=True)) == left
+        assert Job.objects.get(pk=job.pk).result == {
+            "transactions_removed": removed, "entries_withdrawn": withdrawn, "entries_reversed": reversed_count}
+        assert JournalEntry.objects.filter(company=company_a, kind=EntryKind.REVERSAL).count() == reversed_count
+    assert Job.objects.get(pk=job.pk).progress == 99  # 100 is for the job's end
+
+
+def test_imports_into_the_bank_account_wait_for_the_undo_and_the_undo_for_them(company_a, reviewer_a):
+    batch = run_import(company_a, JANUARY)
+    import_undo_request(batch=batch, user=reviewer_a)
+
+    # The same file again would find the rows the undo has not deleted yet, count them as duplicates, and lose them.
+    with pytest.raises(ImportConflict, match="The import of bank.csv into 1000 .* is being undone"):
+        run_import(company_a, JANUARY)
+    preview = import_batch_upload(company=company_a, bank_account=batch.bank_account,
+                                  upload=SimpleUploadedFile("again.csv", JANUARY), filename="again.csv", user=None)
+    with pytest.raises(ImportConflict, match="is being undone"):
+        import_batch_confirm(batch=preview, user=None)
+    assert ImportBatch.objects.get(pk=preview.pk).status == ImportStatus.PREVIEW
+
+    job_run(job_id=Job.objects.get(kind=JobKind.UNDO_IMPORT).pk, worker="test")
+    import_batch_confirm(batch=preview, user=None)  # now it may start
+    queued = ImportBatch.objects.get(pk=preview.pk)
+    assert queued.status == ImportStatus.QUEUED
+    other = run_import(company_a, FEBRUARY)
+    with pytest.raises(LedgerConflict, match="Another import into this bank account \\(again.csv\\) is queued"):
+        import_undo_request(batch=other, user=reviewer_a)
+    assert ImportBatch.objects.get(pk=other.pk).status == ImportStatus.IMPORTED
+
+
+def test_rows_of_an_import_being_undone_are_not_booked_meanwhile(company_a, reviewer_a, settings):
+    settings.LEDGER_CLASSIFY_CHUNK_ROWS = 2
+    batch = run_import(company_a, FEBRUARY)
+    job = import_undo_request(batch=batch, user=reviewer_a)
+    # Between two chunks of the undo, a reviewer approves a line and post_propose runs: nothing is booked.
+    first = Transaction.objects.filter(import_batch=batch).order_by("pk").first()
+    transaction_categorize(transaction_id=first.pk, user=reviewer_a, account=Account.objects.get(
+        company=company_a, code="6100"))
+    journal_entries_propose(company=company_a)
+    assert not JournalEntry.objects.filter(company=company_a).exists()
+
+    job_run(job_id=job.pk, worker="test")
+
+    job.refresh_from_db()
+    assert (job.result["entries_reversed"], job.result["entries_withdrawn"]) == (0, 0)
+    assert not JournalEntry.objects.filter(company=company_a).exists()
 
 
 def test_asking_twice_is_refused_and_an_undo_that_failed_for_good_can_be_asked_again(company_a, reviewer_a):
@@ -134,13 +180,18 @@ def test_asking_twice_is_refused_and_an_undo_that_failed_for_good_can_be_asked_a
         import_undo_request(batch=batch, user=reviewer_a)
     assert Job.objects.filter(kind=JobKind.UNDO_IMPORT).count() == 1
 
+    Job.objects.filter(pk=job.pk).update(result={"transactions_removed": 2, "entries_withdrawn": 0,
+                                                  "entries_reversed": 0})  # what its first chunk committed
     job_fail(job_id=job.pk, code="internal_error", message="The worker stopped responding 5 times; giving up.")
     again = import_undo_request(batch=batch, user=reviewer_a)
 
     assert again.pk != job.pk and again.params["status_before"] == "imported"
+    assert again.result == {"transactions_removed": 2, "entries_withdrawn": 0, "entries_reversed": 0}
     job_run(job_id=again.pk, worker="test")
     batch.refresh_from_db()
     assert batch.status == ImportStatus.UNDONE
+    # It counted on from the failed job's chunk (here the counts were set by hand: 2 + the 4 it removed).
+    assert Job.objects.get(pk=again.pk).result["transactions_removed"] == 6
     with pytest.raises(LedgerConflict, match="already been undone"):
         import_undo_request(batch=batch, user=reviewer_a)
 

@@ -40,7 +40,7 @@ from ledger_site.wsgi import application
 from decisions.models import Decision
 from mlmodels.models import ModelVersion
 from rules.services.lifecycle import rule_create, rule_reject
-from transactions.models import ApiToken, ImportBatch, Transaction
+from transactions.models import Account, ApiToken, ImportBatch, Transaction
 from transactions.services.audit import audit_record
 from transactions.services.imports import import_batch_submit
 from transactions.services.tokens import api_token_create
@@ -232,8 +232,8 @@ CSV = b"Date,Description,Amount\n2025-01-10,STAPLES,-12.50\n"
 AMBIGUOUS = b"Date,Description,Amount\n01/02/2025,STAPLES,-1.00\n03/04/2025,STAPLES,-2.00\n"
 
 
-def _upload(company: str = "alpha-bakery", content: bytes | None = CSV) -> dict[str, Any]:
-    body: dict[str, Any] = {"company": company, "bank_account": "1000"}
+def _upload(company: str = "alpha-bakery", content: bytes | None = CSV, bank_account: str = "1000") -> dict[str, Any]:
+    body: dict[str, Any] = {"company": company, "bank_account": bank_account}
     if content is not None:
         body["file"] = SimpleUploadedFile("f.csv", content)
     return {"data": body, "format": "multipart"}
@@ -243,6 +243,7 @@ def _upload_probes(path: str) -> dict[int, tuple[str, Any]]:
     return {
         400: ("accountant_a", lambda w: ("post", path, _upload(content=None))),
         404: ("accountant_a", lambda w: ("post", path, _upload(company="beta-builders"))),
+        409: ("accountant_a", lambda w: ("post", path, _upload(bank_account=w["undoing_account"].code))),
         413: ("accountant_a", lambda w: ("post", path, _upload(content=CSV + b"2025-01-11,X,-1.00\n" * 80_000))),
         422: ("accountant_a", lambda w: ("post", path, _upload(content=AMBIGUOUS))),
         429: ("accountant_a", lambda w: ("post", path, _upload())),
@@ -550,7 +551,13 @@ def probe_world(company_a, company_b, accountant_a, admin_a, outsider) -> dict[s
     decided_match = BankMatch.objects.create(company=company_a, transaction=lines[2], entry=posted_entry,
                                              reconciliation=reconciliation, score=Decimal("0.800"),
                                              status=MatchStatus.ACCEPTED)
-    return {"batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction,
+    # A second bank account with an import being undone: new imports into it are refused (409).
+    undoing_account = Account.objects.create(company=company_a, code="1010", name="Savings", type="asset",
+                                             is_bank=True)
+    ImportBatch.objects.create(company=company_a, bank_account=undoing_account, original_filename="old.csv",
+                               file="old.csv", size_bytes=1, sha256="0" * 64, status="undoing")
+    return {"undoing_account": undoing_account,
+            "batch": batch, "token": token, "rule": rule, "rejected_rule": rejected_rule, "transaction": transaction,
             "model_version": model_version, "suggestion": suggestion, "placeholder": placeholder, "decided": decided,
             "entry": entry, "posted_entry": posted_entry, "reconciliation": reconciliation, "match": match,
             "decided_match": decided_match, "line": lines[0]}

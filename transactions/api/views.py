@@ -43,9 +43,10 @@ class ImportSubmitApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ImportSubmitSerializer},
-        responses=with_errors({202: ImportBatchSerializer}, 400, 401, 403, 404, 413, 422, 429),
+        responses=with_errors({202: ImportBatchSerializer}, 400, 401, 403, 404, 409, 413, 422, 429),
         parameters=[IDEMPOTENCY_HEADER],
-        summary="Upload a bank file (CSV or OFX) for ingestion",
+        summary="Upload a bank file (CSV or OFX) for ingestion; 409 while an import of the bank account is being "
+                "undone",
     )
     def post(self, request: Request) -> Response:
         form = ImportSubmitSerializer(data=request.data)

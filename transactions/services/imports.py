@@ -18,7 +18,7 @@ from django.db import transaction
 
 from jobs.models import JobKind
 from jobs.services import job_create
-from transactions.exceptions import AmbiguousDateFormat, ImportRejected, UploadTooLarge
+from transactions.exceptions import AmbiguousDateFormat, ImportConflict, ImportRejected, UploadTooLarge
 from transactions.models import Account, Company, ImportBatch, ImportProfile, ImportStatus
 from transactions.parsing import FileRejected, Layout, detect_layout, layout_with_mapping
 from transactions.services.audit import audit_record
@@ -47,6 +47,19 @@ def bank_account_for(*, company: Company, code: str) -> Account:
     return account
 
 
+def bank_account_refuse_while_undoing(*, bank_account: Account) -> None:
+    """Refuse to start an import into a bank account while one of its imports is being undone: the rows that undo
+    has not deleted yet would count as duplicates of the new file's, and then be deleted. Locks the bank account
+    row to the end of the transaction, as `import_undo_request` does, so an undo cannot start in between."""
+    list(Account.objects.select_for_update().filter(pk=bank_account.pk).values_list("pk", flat=True))
+    undoing = ImportBatch.objects.filter(bank_account=bank_account, status=ImportStatus.UNDOING).first()
+    if undoing is not None:
+        raise ImportConflict(
+            f"The import of {undoing.original_filename} into {bank_account.code} {bank_account.name} is being "
+            "undone; import into this account again once the undo has finished.",
+            extra={"import_id": str(undoing.pk)})
+
+
 def import_batch_submit(
     *,
     company: Company,
@@ -70,6 +83,7 @@ def import_batch_submit(
     )
     batch_id = uuid.uuid4()
     with transaction.atomic():
+        bank_account_refuse_while_undoing(bank_account=bank_account)
         job, created = job_create(
             company=company,
             kind=JobKind.INGEST,
@@ -132,6 +146,7 @@ def import_batch_confirm(
         batch = ImportBatch.objects.select_for_update().select_related("company", "bank_account").get(id=batch.id)
         if batch.status != ImportStatus.PREVIEW:
             return batch  # already confirmed (a double click, a resubmitted form)
+        bank_account_refuse_while_undoing(bank_account=batch.bank_account)
         layout = _choose_layout(batch=batch, layout_override=layout_override, date_format=date_format)
         batch.layout = layout.to_dict()
         if layout.mapping is not None:

@@ -95,7 +95,7 @@ def import_batch_ingest(*, job: Job) -> JobOutcome:
         ) as items, short_switch_interval():
             _ingest_chunks(batch=batch, job=job, handle=handle, items=items)
     except FileRejected as error:
-        ImportBatch.objects.filter(id=batch.id).update(status=ImportStatus.FAILED)
+        ImportBatch.objects.filter(id=batch.id).exclude(status__in=FINISHED_IMPORT).update(status=ImportStatus.FAILED)
         raise ImportRejected(f"{batch.original_filename}: {error.message}", code=error.code) from error
     return _import_batch_finish(batch=batch, job=job)
 
