@@ -28,7 +28,7 @@ from ledger.services.postings import journal_entry_create
 from mlmodels.models import ModelVersion
 from rules.models import Rule
 from rules.services.lifecycle import rule_create
-from transactions.models import ApiToken, Company, ImportBatch, ImportStatus, Transaction
+from transactions.models import Account, ApiToken, Company, ImportBatch, ImportStatus, Transaction
 from transactions.services.audit import audit_record
 from transactions.services.imports import import_batch_submit
 from transactions.services.tokens import api_token_create
@@ -269,7 +269,9 @@ def _reconciled(company: Company, transaction: Transaction) -> dict[str, Any]:
 
 
 def _finished_batch(company: Company) -> ImportBatch:
-    batch = import_batch_submit(company=company, bank_account=company.accounts.get(code="1000"),
+    # On a bank account of its own: an undo waits while another import into the same account is still queued.
+    savings = Account.objects.create(company=company, code="1010", name="Savings", type="asset", is_bank=True)
+    batch = import_batch_submit(company=company, bank_account=savings,
                                 upload=SimpleUploadedFile("b.csv", CSV + b"2025-01-11,OVEN,-3.00\n"),
                                 filename="b.csv", user=None, enqueue=False)
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTED)
