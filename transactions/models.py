@@ -128,6 +128,10 @@ class ImportStatus(models.TextChoices):
     UNDONE = "undone", "Undone"
 
 
+# An import whose job has ended, with or without rows: it may be undone.
+IMPORT_FINISHED = (ImportStatus.IMPORTED, ImportStatus.FAILED)
+
+
 class ImportBatch(models.Model):
     """One uploaded bank file: stored under a generated name, parsed in chunks by the ingest job.
 

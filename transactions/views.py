@@ -17,7 +17,7 @@ from jobs.models import Job, JobStatus
 from ledger_site.exceptions import DomainError
 from ledger_site.spreadsheets import csv_safe
 from transactions.forms import MappingForm, UploadForm
-from transactions.models import ApiToken, Company, ImportStatus, Role
+from transactions.models import IMPORT_FINISHED, ApiToken, Company, ImportStatus, Role
 from transactions.pagination import CappedPaginator
 from transactions.parsing import Layout
 from transactions.selectors import (
@@ -35,6 +35,7 @@ from transactions.services.tokens import api_token_create, api_token_revoke
 
 PREVIEW_ROWS = 10
 UNDO_STATUSES = (ImportStatus.UNDOING, ImportStatus.UNDONE)
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -124,7 +125,7 @@ def import_status(request: HttpRequest) -> HttpResponse:
     batches = [import_batch_get_for_user(user=request.user, import_id=i) for i in request.GET.getlist("batch")]
     for batch in batches:  # an import being undone shows its undo job's progress; an undone one, what went
         batch.undo_job = import_batch_undo_job(batch=batch) if batch.status in UNDO_STATUSES else None
-        batch.can_undo = batch.status in (ImportStatus.IMPORTED, ImportStatus.FAILED)
+        batch.can_undo = batch.status in IMPORT_FINISHED
         # Its job failed for good, or a script's undo stopped half-way: the page offers to go on.
         batch.undo_stopped = batch.status == ImportStatus.UNDOING and (
             batch.undo_job is None or batch.undo_job.status == JobStatus.FAILED)

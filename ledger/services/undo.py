@@ -9,9 +9,11 @@ stays, marked "undone", so the history shows what was imported and undone; the s
 afterwards. Audited.
 
 An import may hold a million transactions, so the undo is a job (`undo_import`) that works in chunks of
-LEDGER_CLASSIFY_CHUNK_ROWS transactions, each chunk one database transaction that holds its transactions locked
-(post_propose cannot book them meanwhile) and leaves the books balanced. The batch is "undoing" from the request
-to the last chunk; a run that stopped half-way (a crashed worker) is run again and goes on with what is left.
+LEDGER_CLASSIFY_CHUNK_ROWS transactions in file order, each chunk one database transaction that holds its
+transactions locked and leaves the books balanced. The batch is "undoing" from the request to the last chunk:
+its rows are never booked meanwhile (`transactions_lock_free` passes them by), and no other import into the bank
+account may start (`bank_account_refuse_while_undoing`). A run that stopped half-way (a crashed worker) is run
+again and goes on with what is left.
 """
 from __future__ import annotations
 
@@ -29,11 +31,10 @@ from jobs.services import job_create, job_progress
 from ledger.exceptions import LedgerConflict, LedgerInvalid
 from ledger.models import BankMatch, EntryStatus, JournalEntry, SplitLine
 from ledger.services.postings import actor_of, journal_entries_reverse
-from transactions.models import Account, ImportBatch, ImportStatus, Transaction, TransactionStatus
+from transactions.models import IMPORT_FINISHED, Account, ImportBatch, ImportStatus, Transaction, TransactionStatus
 from transactions.selectors import import_batch_undo_job
 from transactions.services.audit import audit_record
 
-FINISHED = (ImportStatus.IMPORTED, ImportStatus.FAILED)
 COUNTS = ("transactions_removed", "entries_withdrawn", "entries_reversed")
 
 
@@ -133,8 +134,9 @@ def _tally(*, job: Job | None, counts: dict[str, int], chunk: dict[str, int], to
 
 
 def _undo_chunk(*, batch: ImportBatch, user: Any) -> dict[str, int]:
-    """The next LEDGER_CLASSIFY_CHUNK_ROWS transactions of the import, undone (inside the caller's transaction)."""
-    ids = list(Transaction.objects.filter(import_batch=batch).order_by("pk").select_for_update()
+    """The next LEDGER_CLASSIFY_CHUNK_ROWS transactions of the import, undone (inside the caller's transaction).
+    In line order: the index txn_batch_line serves it, so a chunk reads its own rows, not all that are left."""
+    ids = list(Transaction.objects.filter(import_batch=batch).order_by("line", "pk").select_for_update()
                .values_list("pk", flat=True)[:settings.LEDGER_CLASSIFY_CHUNK_ROWS])
     if not ids:
         return dict.fromkeys(COUNTS, 0)
@@ -164,6 +166,6 @@ def _batch_locked(batch: ImportBatch) -> ImportBatch:
 def _refuse_unless_finished(batch: ImportBatch) -> None:
     if batch.status == ImportStatus.UNDONE:
         raise LedgerConflict(f"The import of {batch.original_filename} has already been undone.")
-    if batch.status not in FINISHED:
+    if batch.status not in IMPORT_FINISHED:
         raise LedgerConflict(f"The import of {batch.original_filename} is {batch.get_status_display().lower()}; "
                              "undo it once its job has finished.")
