@@ -133,6 +133,9 @@ def test_a_worker_writes_json_lines_naming_the_job_and_company(company_a, accoun
 
     wait_for(lambda: Job.objects.get(id=job_id).is_final, timeout=240,
              message=lambda: f"the import did not finish; worker log:\n{worker.log()}")
+    # The runner logs "finished" just after it marks the job final: wait for the line, not only the row.
+    wait_for(lambda: f"job {job_id} finished" in worker.log_path.read_text(), timeout=30,
+             message=lambda: f"no 'finished' line in the worker log:\n{worker.log()}")
 
     lines = [json.loads(line) for line in worker.log_path.read_text().splitlines() if line.startswith("{")]
     of_the_job = [line for line in lines if line["job_id"] == job_id]
